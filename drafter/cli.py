@@ -1,0 +1,233 @@
+"""The `drafter` command: parse arguments, call one library function, print.
+
+Exit status, shared by every command: 0 no errors (warnings allowed), 1 errors found, 2 the
+input could not be read or the usage was wrong (one clear line per problem on stderr, no
+traceback, nothing written). Heavy modules (langchain, openai, python-docx) are never imported
+here at module level, so `drafter --help` and `drafter check` stay fast.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from drafter import __version__
+from drafter.errors import InputError
+
+app = typer.Typer(
+    name="drafter",
+    help="政府信息公开工作年度报告：检查统计数据，起草、核对报告。",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(lines: list[str]) -> typer.Exit:
+    # Plain writes: each problem stays on one line however narrow the terminal is.
+    for line in lines:
+        sys.stderr.write(f"错误：{line}\n")
+    return typer.Exit(2)
+
+
+def reports_input_errors(func: F) -> F:
+    """Turn InputError into exit status 2 with one line per problem."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            raise _fail(exc.lines()) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"drafter {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="显示版本号")
+    ] = False,
+) -> None:
+    """政府信息公开工作年度报告：检查统计数据，起草、核对报告。"""
+
+
+# ---- init ----------------------------------------------------------------------------------
+
+
+@app.command()
+@reports_input_errors
+def init(
+    output: Annotated[Path, typer.Option("-o", "--output", help="写入的统计文件")] = Path(
+        "stats.yaml"
+    ),
+    agency: Annotated[str | None, typer.Option("--agency", help="发布机关全称")] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="统计年度（默认：上一年）", min=1990, max=2100)
+    ] = None,
+    layout: Annotated[
+        str, typer.Option("--format", help="版式编号（见 drafter layouts）")
+    ] = "gov-info-disclosure-2021",
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件")] = False,
+) -> None:
+    """写出一份带中文注释的统计文件模板（各项为 0，可直接通过检查）。"""
+    from drafter.files import check_writable, write_atomic
+    from drafter.template import render_template
+
+    check_writable(output, force=force)
+    text = render_template(agency, year or _dt.date.today().year - 1, layout)
+    write_atomic(output, text, force=force)
+    err.print(f"已写出 {output}。填好数字后运行：drafter check {output}")
+
+
+# ---- check ---------------------------------------------------------------------------------
+
+
+@app.command()
+@reports_input_errors
+def check(
+    stats: Annotated[
+        Path, typer.Argument(help="统计文件（.yaml）", show_default=False, metavar="STATS")
+    ],
+    previous: Annotated[
+        Path | None, typer.Option("--previous", help="上年的统计文件，用于跨年度核对")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出，供程序读取")] = False,
+) -> None:
+    """检查统计数据：各表勾稽关系、空白单元格、信息处理费、事实之和；可与上年核对。"""
+    from drafter.checks import check as run_checks
+    from drafter.findings import Severity, count
+    from drafter.load import load_stats
+
+    this_year = load_stats(stats)
+    last_year = load_stats(previous) if previous is not None else None
+    findings = run_checks(this_year, last_year)
+    errors = count(findings, Severity.ERROR)
+    if as_json:
+        payload = {
+            "file": str(stats),
+            "agency": this_year.agency,
+            "year": this_year.year,
+            "format": this_year.format,
+            "findings": [f.to_dict() for f in findings],
+            "errors": errors,
+            "warnings": count(findings, Severity.WARNING),
+            "advice": count(findings, Severity.ADVICE),
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_findings(findings, f"{this_year.agency} {this_year.year}年 · {stats}")
+    raise typer.Exit(1 if errors else 0)
+
+
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "advice": "cyan"}
+
+
+def _print_findings(findings: list[Any], title: str) -> None:
+    from drafter.findings import Severity, count
+
+    if not findings:
+        out.print(Text(f"{title}：未发现问题。", style="green"))
+        return
+    table = Table(title=title, title_justify="left", show_lines=True)
+    table.add_column("级别 / 代码", no_wrap=True)
+    table.add_column("位置", ratio=2, overflow="fold")
+    table.add_column("说明", ratio=3, overflow="fold")
+    for finding in findings:
+        where = finding.location.label()
+        if finding.location.line is not None:
+            where = f"{where}\n第{finding.location.line}行"
+        severity = Text(finding.severity.zh, style=_SEVERITY_STYLE[finding.severity.value])
+        table.add_row(severity + Text("\n" + finding.code), Text(where), Text(finding.message))
+    out.print(table)
+    errors = count(findings, Severity.ERROR)
+    summary = (
+        f"错误 {errors} 项，警告 {count(findings, Severity.WARNING)} 项，"
+        f"提示 {count(findings, Severity.ADVICE)} 项"
+    )
+    out.print(Text(summary, style="bold red" if errors else "yellow"))
+
+
+# ---- reference commands --------------------------------------------------------------------
+
+
+@app.command()
+@reports_input_errors
+def layouts() -> None:
+    """列出可用的版式（structured/ 下的版式文件）。"""
+    from drafter.formats import layout_ids, load_layout
+
+    for layout_id in layout_ids():
+        layout = load_layout(layout_id)
+        parts = "、".join(s.title for s in layout.sections)
+        out.print(Text(f"{layout.id}\n  {layout.name}：{parts}"))
+
+
+@app.command()
+def codes(
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+) -> None:
+    """列出所有检查代码、级别、对应的 FORMAT.md 规则和含义。"""
+    from drafter.findings import CODES
+
+    if as_json:
+        rows = [
+            {"code": c.code, "severity": c.severity.value, "rules": list(c.rules), "title": c.title}
+            for c in CODES.values()
+        ]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(show_lines=False)
+    for header in ("代码", "级别", "规则", "含义"):
+        table.add_column(header)
+    for c in CODES.values():
+        table.add_row(c.code, c.severity.zh, ", ".join(c.rules), Text(c.title))
+    out.print(table)
+
+
+@app.command()
+@reports_input_errors
+def schema(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="写入的文件")] = None,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件")] = False,
+) -> None:
+    """输出统计文件的 JSON Schema（编辑器可据此补全和校验）。"""
+    from drafter.files import write_atomic
+    from drafter.schema import stats_json_schema_text
+
+    text = stats_json_schema_text()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text, force=force)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("已中断")
+        sys.exit(130)

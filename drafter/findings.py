@@ -1,0 +1,149 @@
+"""Findings: what a check says about the statistics or a document.
+
+A finding is a value (code, severity, location, message). The terminal table, the JSON output
+and (later) the Word comments are three views of the same list. Every code is registered in
+`CODES` with the FORMAT.md rule it implements and its severity, so codes stay stable and can be
+documented and grepped; a code's severity never depends on context (where a rule has a milder
+form, that form has a code of its own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    ADVICE = "advice"
+
+    @property
+    def zh(self) -> str:
+        return {"error": "错误", "warning": "警告", "advice": "提示"}[self.value]
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    severity: Severity
+    rules: tuple[str, ...]  # FORMAT.md rule ids
+    title: str  # short Chinese description, used in documentation
+
+
+def _code(code: str, rules: str, title: str) -> Code:
+    severity = {"E": Severity.ERROR, "W": Severity.WARNING, "A": Severity.ADVICE}[code[0]]
+    return Code(code, severity, tuple(r.strip() for r in rules.split(",") if r.strip()), title)
+
+
+CODES: dict[str, Code] = {
+    c.code: c
+    for c in [
+        # Table 三
+        _code(
+            "E-SUM-BALANCE",
+            "T3-1",
+            "表三勾稽关系不成立：第一项加第二项之和不等于第三项加第四项之和",
+        ),
+        _code("E-SUM-OUTCOME", "T3-2", "表三（七）总计不等于各项办理结果之和"),
+        _code("E-SUM-ROW", "T3-3", "表三某行的总计不等于各类申请人之和"),
+        _code("E-SUM-TOTAL-COLUMN", "T3-5", "表三总计列自身的勾稽关系或办理结果合计不成立"),
+        _code("E-CELL-BLANK", "T2-1, T3-4, T4-2, FEE-1", "表格单元格空白（应填0而不是留空）"),
+        _code("E-CELL-VALUE", "T2-1, T3-4, T4-2, FEE-1", "表格单元格不是非负整数（或非负金额）"),
+        # Table 四
+        _code("E-SUM-REVIEW", "T4-1", "表四总计不等于结果维持、结果纠正、其他结果、尚未审结之和"),
+        # Table 二
+        _code("W-RULES-NO-POWER", "T2-2", "无规章制定权的机关填报了规章"),
+        _code("W-STOCK-BELOW-ISSUED", "T2-3", "现行有效件数小于本年制发件数"),
+        _code("W-FORMAT-YEAR", "T2-1", "统计年度早于2021年新版格式的适用年度"),
+        # 信息处理费
+        _code("E-FEE-WITHOUT-NOTICE", "FEE-1", "通知收取件数为0，通知收取金额却不为0"),
+        _code("W-FEE-COLLECTED-OVER", "FEE-2", "实际收取金额大于通知收取金额"),
+        _code("W-FEE-NOT-TENS", "FEE-3", "信息处理费金额不是10元的整数倍"),
+        _code("W-FEE-UNPAID-OVER", "FEE-4", "逾期未缴费不再处理的申请数多于通知收取件数"),
+        _code(
+            "A-FEE-UNITS",
+            "FEE-5",
+            "行政事业性收费（万元）与信息处理费（元）数值相同，可能混淆了单位",
+        ),
+        # Cross-year
+        _code("E-CARRY-OVER", "X-1", "上年结转申请数与上年报告的结转下年度继续办理数不一致"),
+        _code("W-CARRY-OVER-SCOPE", "X-1", "结转数与上年不一致，已说明机构或职能调整"),
+        _code("W-STOCK-DRIFT", "X-2", "现行有效件数与“上年现行有效＋本年制发－本年废止”相差较大"),
+        _code("A-STOCK-DRIFT", "X-2", "现行有效件数与“上年现行有效＋本年制发－本年废止”略有出入"),
+        _code("W-RULES-NO-POWER-PREV", "X-3", "上年规章为0，今年出现规章数据"),
+        _code("W-PREV-YEAR", "X-1", "上年统计数据的年度不是本年度的前一年"),
+        # Facts
+        _code("E-FACT-PARTS", "N-10", "事实数值不等于其组成部分之和"),
+        _code("E-FACT-CELL", "N-1", "事实数值与其对应的表格单元格不一致"),
+        _code("E-FACT-REF", "N-10", "事实引用了不存在的事实编号或表格单元格"),
+        _code("E-FACT-CYCLE", "N-10", "事实的组成部分循环引用"),
+        _code("W-FACT-PART-UNIT", "N-10", "事实与其组成部分的计量单位不同"),
+        # Contact block
+        _code("W-CONTACT-POSTCODE", "§2.2", "前言联系方式中的邮政编码与发布机关所在的市、省不符"),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding points: the statistics key path and, for table cells, the official
+    table, row label and column header; the file and line when known."""
+
+    path: str | None = None
+    table: str | None = None
+    row: str | None = None
+    column: str | None = None
+    file: str | None = None
+    line: int | None = None
+
+    def label(self) -> str:
+        """The official labels, as a reader of the printed table would name the place."""
+        parts = [p for p in (self.table, self.row, self.column) if p]
+        return " · ".join(parts) if parts else (self.path or "")
+
+    def source(self) -> str:
+        if self.file and self.line is not None:
+            return f"{self.file}:{self.line}"
+        return self.file or ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+    location: Location = field(default_factory=Location)
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"unregistered finding code {self.code!r}")
+
+    @property
+    def severity(self) -> Severity:
+        return CODES[self.code].severity
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        return CODES[self.code].rules
+
+    def to_dict(self) -> dict[str, object]:
+        location = {k: v for k, v in asdict(self.location).items() if v is not None}
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "rule": ", ".join(self.rules),
+            "location": location,
+            "message": self.message,
+        }
+
+
+_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.ADVICE: 2}
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Errors first, then warnings, then advice; stable within a severity."""
+    return sorted(findings, key=lambda f: _ORDER[f.severity])
+
+
+def count(findings: list[Finding], severity: Severity) -> int:
+    return sum(1 for f in findings if f.severity is severity)

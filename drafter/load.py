@@ -1,0 +1,176 @@
+"""Loading a statistics file into `Stats`, with every problem located by file, line and key.
+
+`load_stats` is the one entry point: it reads the file safely (drafter.yamlsource), validates
+it against the contract (drafter.stats) and turns pydantic's errors into one Chinese line per
+problem, e.g. `stats.yaml:42 applications.results.withheld.third_party_rights.natural_person:
+需要非负整数, 得到 "三"`. Nothing is derived or checked here beyond the contract's types; the
+arithmetic is the checker's job.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from drafter.errors import InputError, Problem
+from drafter.formats import load_layout
+from drafter.stats import Stats
+from drafter.yamlsource import PathKey, format_path, read_yaml
+
+YAML_SUFFIXES = {".yaml", ".yml", ".json"}
+
+
+def load_stats(path: str | Path) -> Stats:
+    """Read and validate a statistics file. Raises InputError (exit status 2 in the CLI)."""
+    path = Path(path)
+    name = str(path)  # as the user gave it, so that `file:line` can be pasted into an editor
+    suffix = path.suffix.lower()
+    if suffix in {".xls", ".et"}:
+        raise InputError(f"{name}: 不支持旧版 {suffix} 格式，请在 Excel 或 WPS 中另存为 .xlsx")
+    if suffix == ".xlsx":
+        raise InputError(f"{name}: 暂不支持 Excel 工作簿，请使用 YAML 统计文件（drafter init）")
+    if suffix not in YAML_SUFFIXES:
+        raise InputError(f"{name}: 不支持的文件类型 {suffix or '（无扩展名）'}；统计文件应为 .yaml")
+    data, lines = read_yaml(path, display=name)
+    return stats_from_data(data, lines, name)
+
+
+def stats_from_data(data: Any, lines: dict[PathKey, int], name: str) -> Stats:
+    """Validate already-parsed data (from YAML, or later a workbook) into `Stats`."""
+    if not isinstance(data, dict):
+        raise InputError(
+            Problem("统计文件的顶层须为键值映射（agency: …, year: …）", file=name, line=1)
+        )
+    try:
+        stats = Stats.model_validate(data)
+    except ValidationError as exc:
+        problems = [_problem(err, data, lines, name) for err in exc.errors()]
+        problems.sort(key=lambda p: (p.line or 0, p.path or ""))
+        raise InputError(problems) from None
+    try:
+        load_layout(stats.format)
+    except InputError as exc:
+        raise InputError(
+            Problem(exc.problems[0].message, file=name, line=lines.get(("format",)), path="format")
+        ) from None
+    stats.attach_source(name, lines)
+    return stats
+
+
+def _problem(err: Any, data: Any, lines: dict[PathKey, int], name: str) -> Problem:
+    loc: PathKey = tuple(p for p in err["loc"] if p != "[key]")
+    line = _line(loc, lines)
+    path = _described_path(loc, data)
+    return Problem(_message(err, loc), file=name, line=line, path=path or None)
+
+
+def _line(loc: PathKey, lines: dict[PathKey, int]) -> int | None:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+def _described_path(loc: PathKey, data: Any) -> str:
+    """`facts[3].value`, with the fact's id when it has one: `facts[3](proactive.items).value`."""
+    text = format_path(loc)
+    if len(loc) >= 2 and loc[0] == "facts" and isinstance(loc[1], int):
+        facts = data.get("facts")
+        if isinstance(facts, list) and loc[1] < len(facts) and isinstance(facts[loc[1]], dict):
+            fact_id = facts[loc[1]].get("id")
+            if isinstance(fact_id, str):
+                head = f"facts[{loc[1]}]"
+                text = f"{head}({fact_id})" + text[len(head) :]
+    return text
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "一组键值"
+    if isinstance(value, list):
+        return "一个列表"
+    if value is None:
+        return "空值"
+    return str(value)
+
+
+def _message(err: Any, loc: PathKey) -> str:
+    kind = err["type"]
+    got = err.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1]) if loc else ""
+        hint = _suggest(key, loc[:-1])
+        return f'未知的键 "{key}"{hint}（拼写错误不会被当作 0）'
+    if kind == "missing":
+        field = _field(loc)
+        what = f"（{field.description}）" if field is not None and field.description else ""
+        return f"缺少必填项{what}"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"需要一组键值（映射）, 得到 {_shown(got)}"
+    if kind == "list_type":
+        return f"需要列表, 得到 {_shown(got)}"
+    if kind == "string_type":
+        return f"需要文本, 得到 {_shown(got)}"
+    if kind == "string_too_short":
+        return "不能为空"
+    if kind == "string_pattern_mismatch":
+        return f"格式不符, 得到 {_shown(got)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"需要 true 或 false, 得到 {_shown(got)}"
+    if kind == "literal_error":
+        expected = str(err.get("ctx", {}).get("expected", ""))
+        choices = expected.replace("' or '", "、").replace("', '", "、").strip("'")
+        return f"取值须为 {choices} 之一, 得到 {_shown(got)}"
+    if kind.startswith(("count", "money", "fact_", "year")):
+        return str(err["msg"])
+    return f"{err['msg']}, 得到 {_shown(got)}"
+
+
+def _model_at(loc: PathKey) -> type[BaseModel] | None:
+    """The model class whose field `loc` names, walking the Stats model."""
+    model: Any = Stats
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        inner = _inner_model(arg)
+        if inner is not None:
+            return inner
+    return None
+
+
+def _field(loc: PathKey) -> Any:
+    if not loc:
+        return None
+    parent = _model_at(loc[:-1]) if len(loc) > 1 else Stats
+    if parent is None or isinstance(loc[-1], int):
+        return None
+    return parent.model_fields.get(str(loc[-1]))
+
+
+def _suggest(key: str, parent_loc: PathKey) -> str:
+    parent = _model_at(parent_loc) if parent_loc else Stats
+    if parent is None:
+        return ""
+    names = list(parent.model_fields)
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    if close:
+        return f'（是否应为 "{close[0]}"？）'
+    return f"（可用的键：{'、'.join(names)}）"

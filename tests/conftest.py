@@ -1,0 +1,157 @@
+"""Shared helpers: statistics built in code, loaded exactly as a file would be."""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from drafter.checks import check
+from drafter.findings import Finding
+from drafter.load import stats_from_data
+from drafter.stats import APPLICANT_COLUMNS, Stats
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "samples" / "quanzhou-kj-2023" / "stats.yaml"
+
+OUTCOME_PATHS = [
+    ("disclosed",),
+    ("partially_disclosed",),
+    *[
+        ("withheld", n)
+        for n in (
+            "state_secret",
+            "prohibited_by_law",
+            "security_stability",
+            "third_party_rights",
+            "internal_affairs",
+            "process_information",
+            "enforcement_files",
+            "query_matters",
+        )
+    ],
+    *[("unavailable", n) for n in ("not_held", "needs_creation", "unclear_after_correction")],
+    *[
+        ("not_processed", n)
+        for n in (
+            "complaints",
+            "duplicate",
+            "publications",
+            "excessive",
+            "confirm_or_reissue",
+        )
+    ],
+    *[("other", n) for n in ("no_correction", "fee_unpaid", "other")],
+]
+
+
+def row(**cells: int | None) -> dict[str, int | None]:
+    """A table 三 row with its total given (the sum of the cells given)."""
+    data: dict[str, int | None] = {c: 0 for c in APPLICANT_COLUMNS}
+    data.update(cells)
+    data["total"] = sum(v for k, v in data.items() if k in APPLICANT_COLUMNS and v is not None)
+    return data
+
+
+def base_data() -> dict[str, Any]:
+    """A small, consistent report: 3 new + 1 carried over = 3 closed + 1 carried forward."""
+    return {
+        "format": "gov-info-disclosure-2021",
+        "agency": "某某市某某区科学技术局",
+        "year": 2023,
+        "proactive": {
+            "rules": {"issued": 0, "repealed": 0, "in_force": 0},
+            "normative_documents": {"issued": 2, "repealed": 1, "in_force": 10},
+            "licensing": 5,
+            "penalty": 1,
+            "enforcement": 0,
+            "admin_fees_10k_yuan": 0,
+        },
+        "applications": {
+            "new_received": row(natural_person=2, commercial=1),
+            "carried_over": row(natural_person=1),
+            "results": {
+                "disclosed": row(natural_person=1, commercial=1),
+                "partially_disclosed": row(),
+                "withheld": {"third_party_rights": row(natural_person=1)},
+                "unavailable": {},
+                "not_processed": {},
+                "other": {},
+                "total": row(natural_person=2, commercial=1),
+            },
+            "carried_forward": row(natural_person=1),
+        },
+        "review_litigation": {
+            "review": {"upheld": 1, "corrected": 0, "other": 0, "pending": 1, "total": 2},
+            "litigation_direct": {
+                "upheld": 0,
+                "corrected": 0,
+                "other": 0,
+                "pending": 0,
+                "total": 0,
+            },
+            "litigation_after_review": {},
+        },
+        "processing_fees": {"notices": 0, "notified_yuan": 0, "collected_yuan": 0},
+        "facts": [],
+        "notes": {},
+    }
+
+
+class _Dumper(yaml.SafeDumper):
+    """Dumps Decimal as the number it is written as (YAML reads it back as a Decimal)."""
+
+
+_Dumper.add_representer(
+    Decimal, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:float", str(value))
+)
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
+
+
+def load_data(data: dict[str, Any], name: str = "stats.yaml") -> Stats:
+    """Validate data as the loader does, with line numbers from a YAML dump of it."""
+    from drafter.yamlsource import parse_yaml
+
+    text = dump_yaml(data)
+    parsed, lines = parse_yaml(text, name)
+    return stats_from_data(parsed, lines, name)
+
+
+def findings_for(data: dict[str, Any], previous: dict[str, Any] | None = None) -> list[Finding]:
+    return check(load_data(data), load_data(previous) if previous is not None else None)
+
+
+def codes(findings: list[Finding]) -> list[str]:
+    return [f.code for f in findings]
+
+
+def set_in(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A deep copy of `data` with the dotted `path` set to `value`."""
+    data = copy.deepcopy(data)
+    node = data
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    return data
+
+
+@pytest.fixture
+def base() -> dict[str, Any]:
+    return base_data()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never touch the real user directories."""
+    home = tmp_path_factory.mktemp("drafter-home")
+    monkeypatch.setenv("DRAFTER_HOME", str(home))

@@ -1,0 +1,88 @@
+"""The layouts and prompts travel inside the wheel and are found from any directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    [built] = out.glob("drafter-*.whl")
+    return built
+
+
+def test_wheel_carries_the_data_files(wheel: Path):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in (
+        "drafter/structured/gov-info-disclosure-2021.yaml",
+        "drafter/structured/gov-info-disclosure-2021-seven-part.yaml",
+        "drafter/structured/stats.schema.json",
+        "drafter/structured/reference/postal-codes.yaml",
+        "drafter/cli.py",
+    ):
+        assert name in names, name
+    assert any(n.startswith("drafter/prompts/") for n in names)
+
+
+def test_installed_wheel_finds_its_layouts_from_another_directory(wheel: Path, tmp_path: Path):
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    code = (
+        "import drafter.resources as r, drafter.formats as f;"
+        "print(r.structured_dir()); print(f.load_layout().sections[0].heading)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    where, heading = result.stdout.strip().splitlines()
+    assert where.startswith(str(target))
+    assert heading == "一、总体情况"
