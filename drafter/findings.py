@@ -55,7 +55,7 @@ CODES: dict[str, Code] = {
         # Table 二
         _code("W-RULES-NO-POWER", "T2-2", "无规章制定权的机关填报了规章"),
         _code("W-STOCK-BELOW-ISSUED", "T2-3", "现行有效件数小于本年制发件数"),
-        _code("W-FORMAT-YEAR", "T2-1", "统计年度早于2021年新版格式的适用年度"),
+        _code("W-FORMAT-YEAR", "§1.2", "统计年度早于2021年新版格式的适用年度"),
         # 信息处理费
         _code("E-FEE-WITHOUT-NOTICE", "FEE-1", "通知收取件数为0，通知收取金额却不为0"),
         _code("W-FEE-COLLECTED-OVER", "FEE-2", "实际收取金额大于通知收取金额"),

@@ -15,7 +15,7 @@ from typing import Any
 
 from drafter.errors import InputError, Problem
 from drafter.resources import structured_dir
-from drafter.yamlsource import read_yaml
+from drafter.yamlsource import read_trusted_yaml
 
 DEFAULT_LAYOUT = "gov-info-disclosure-2021"
 _ROLES = {"caption", "header", "label", "corner"}
@@ -176,7 +176,7 @@ def _merged(layout_id: str, seen: set[str]) -> dict[str, Any]:
     path = structured_dir() / f"{layout_id}.yaml"
     if not path.is_file():
         raise InputError(f"未知的版式 {layout_id!r}")
-    data, _ = read_yaml(path)
+    data = read_trusted_yaml(path)
     if not isinstance(data, dict):
         raise InputError(Problem("版式文件须为映射", file=path.name))
     parent_id = data.pop("extends", None)
