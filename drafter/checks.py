@@ -96,12 +96,39 @@ class _Context:
             file=self.stats.source_name,
         )
 
+    # Official labels for messages, always read from the layout.
+
     def row_name(self, prefix: str) -> str:
+        """The full label of a table 三 row or the header of a table 四 block."""
         return self.layout.group_label(prefix)[1]
+
+    def short_row(self, prefix: str) -> str:
+        """The innermost label of a row: 一、本年新收政府信息公开申请数量, （七）总计."""
+        return self.row_name(prefix).split(" · ")[-1]
 
     def column_name(self, column: str) -> str:
         """The most specific header of a table 三 column: 自然人, 商业企业 … 总计."""
         return self.layout.column_header("applications", column).split(" · ")[-1]
+
+    def header(self, key: str) -> str:
+        """The innermost column header of a value cell: 现行有效件数, 结果维持."""
+        info = self.layout.cell_info(key)
+        return info.column_header.split(" · ")[-1] if info else key
+
+    def row_label(self, key: str) -> str:
+        """The row label of a value cell: 规章, 行政规范性文件, 信息处理费收取情况."""
+        info = self.layout.cell_info(key)
+        return info.row_label if info else key
+
+    def table(self, table_id: str) -> str:
+        return self.layout.tables[table_id].name
+
+    def outcome_groups(self) -> str:
+        """“（一）予以公开”至“（六）其他处理”: the outcome rows before （七）总计."""
+        rows = [prefix for prefix, _ in self.stats.outcome_rows()]
+        first = self.row_name(rows[0]).split(" · ")[1]
+        last = self.row_name(rows[-1]).split(" · ")[1]
+        return f"{first}至{last}"
 
 
 def _n(value: int | Decimal | None) -> str:
@@ -191,6 +218,19 @@ def _outcome(s: Stats, column: str) -> tuple[int, int] | None:
     return total, sum(parts)  # type: ignore[return-value,arg-type]
 
 
+def _balance_text(ctx: _Context, balance: tuple[int, int]) -> str:
+    left = f"{ctx.short_row(_NEW)}与{ctx.short_row(_CARRIED)}之和为 {balance[0]}"
+    right = f"{ctx.short_row(_TOTAL_ROW)}与{ctx.short_row(_FORWARD)}之和为 {balance[1]}"
+    return f"{left}，{right}，两者应相等（相差 {balance[0] - balance[1]}）"
+
+
+def _outcome_text(ctx: _Context, outcome: tuple[int, int]) -> str:
+    return (
+        f"{ctx.short_row(_TOTAL_ROW)}为 {outcome[0]}，但{ctx.outcome_groups()}各项之和为 "
+        f"{outcome[1]}（相差 {outcome[0] - outcome[1]}）"
+    )
+
+
 def _table_three(ctx: _Context) -> Iterator[Finding]:
     s = ctx.stats
     residuals: dict[str, dict[str, int]] = {"balance": {}, "outcome": {}}
@@ -202,9 +242,7 @@ def _table_three(ctx: _Context) -> Iterator[Finding]:
             if balance[0] != balance[1]:
                 yield Finding(
                     "E-SUM-BALANCE",
-                    f"表三“{name}”列：第一项加第二项之和为 {balance[0]}，"
-                    f"第三项（七）总计加第四项之和为 {balance[1]}，两者应相等（相差 "
-                    f"{balance[0] - balance[1]}）",
+                    f"{ctx.table('applications')}“{name}”列：{_balance_text(ctx, balance)}",
                     ctx.column("applications", column),
                 )
         outcome = _outcome(s, column)
@@ -213,9 +251,7 @@ def _table_three(ctx: _Context) -> Iterator[Finding]:
             if outcome[0] != outcome[1]:
                 yield Finding(
                     "E-SUM-OUTCOME",
-                    f"表三“{name}”列：（七）总计为 {outcome[0]}，"
-                    f"但（一）至（六）各项办理结果之和为 "
-                    f"{outcome[1]}（相差 {outcome[0] - outcome[1]}）",
+                    f"{ctx.table('applications')}“{name}”列：{_outcome_text(ctx, outcome)}",
                     ctx.at(f"{_TOTAL_ROW}.{column}"),
                 )
     # T3-3: every row's 总计 is the sum of its applicant columns (only where 总计 is given).
@@ -228,7 +264,8 @@ def _table_three(ctx: _Context) -> Iterator[Finding]:
         if row.total != parts:
             yield Finding(
                 "E-SUM-ROW",
-                f"表三“{ctx.row_name(prefix)}”行：总计为 {row.total}，但各类申请人之和为 {parts}"
+                f"{ctx.table('applications')}“{ctx.row_name(prefix)}”行："
+                f"{ctx.column_name(TOTAL)}为 {row.total}，但各类申请人之和为 {parts}"
                 f"（相差 {row.total - parts}）",
                 ctx.at(f"{prefix}.{TOTAL}"),
             )
@@ -239,9 +276,8 @@ def _table_three(ctx: _Context) -> Iterator[Finding]:
     if balance is not None and balance[0] != balance[1] and balance[0] - balance[1] != explained:
         yield Finding(
             "E-SUM-TOTAL-COLUMN",
-            f"表三“总计”列：第一项加第二项之和为 {balance[0]}，第三项（七）总计加第四项之和为 "
-            f"{balance[1]}（相差 {balance[0] - balance[1]}），而各申请人列合计相差 {explained}："
-            "总计列中的数有误",
+            f"{ctx.table('applications')}“{ctx.column_name(TOTAL)}”列："
+            f"{_balance_text(ctx, balance)}，而各申请人列合计相差 {explained}：总计列中的数有误",
             ctx.column("applications", TOTAL),
         )
     outcome = _outcome(s, TOTAL)
@@ -254,9 +290,8 @@ def _table_three(ctx: _Context) -> Iterator[Finding]:
     ):
         yield Finding(
             "E-SUM-TOTAL-COLUMN",
-            f"表三“总计”列：（七）总计为 {outcome[0]}，但（一）至（六）各项的总计之和为 "
-            f"{outcome[1]}（相差 {outcome[0] - outcome[1]}），而各申请人列合计相差 "
-            f"{explained}：总计列中的数有误",
+            f"{ctx.table('applications')}“{ctx.column_name(TOTAL)}”列："
+            f"{_outcome_text(ctx, outcome)}，而各申请人列合计相差 {explained}：总计列中的数有误",
             ctx.at(f"{_TOTAL_ROW}.{TOTAL}"),
         )
 
@@ -270,10 +305,12 @@ def _table_four(ctx: _Context) -> Iterator[Finding]:
             continue
         parts = block.parts_sum()
         if parts is not None and parts != block.total:
+            results = "、".join(ctx.header(f"{prefix}.{c}") for c in REVIEW_COLUMNS)
             yield Finding(
                 "E-SUM-REVIEW",
-                f"表四“{ctx.row_name(prefix)}”：总计为 {block.total}，但结果维持、结果纠正、"
-                f"其他结果、尚未审结之和为 {parts}（相差 {block.total - parts}）",
+                f"{ctx.table('review_litigation')}“{ctx.row_name(prefix)}”："
+                f"{ctx.header(f'{prefix}.{TOTAL}')}为 {block.total}，但{results}之和为 {parts}"
+                f"（相差 {block.total - parts}）",
                 ctx.at(f"{prefix}.{TOTAL}"),
             )
 
@@ -303,6 +340,12 @@ def rulemaking_power(stats: Stats) -> bool | None:
     return False
 
 
+def _figures(ctx: _Context, prefix: str, figures: list[int | None]) -> str:
+    """本年制发件数 1、本年废止件数 0、现行有效件数 1."""
+    names = [ctx.header(f"{prefix}.{c}") for c in DocumentCounts.model_fields]
+    return "、".join(f"{name} {_n(v)}" for name, v in zip(names, figures, strict=True))
+
+
 def _document_rows(ctx: _Context) -> Iterator[tuple[str, DocumentCounts]]:
     yield "proactive.rules", ctx.stats.proactive.rules
     yield "proactive.normative_documents", ctx.stats.proactive.normative_documents
@@ -320,7 +363,8 @@ def _table_two(ctx: _Context) -> Iterator[Finding]:
         )
         yield Finding(
             "W-RULES-NO-POWER",
-            f"表二“规章”行填报了 {'/'.join(_n(v) for v in figures)}（制发/废止/现行有效），"
+            f"{ctx.table('proactive')}“{ctx.row_label('proactive.rules.issued')}”行填报了 "
+            f"{_figures(ctx, 'proactive.rules', figures)}，"
             f"但{why}：规章只能由国务院部门和省、自治区、直辖市、设区的市人民政府制定，"
             "本机关制定的一般是行政规范性文件。如确有规章制定权，请在统计文件中写 "
             "profile: {rulemaking_power: true}",
@@ -330,8 +374,10 @@ def _table_two(ctx: _Context) -> Iterator[Finding]:
         if _valid(counts.issued, counts.in_force) and counts.in_force < counts.issued:  # type: ignore[operator]
             yield Finding(
                 "W-STOCK-BELOW-ISSUED",
-                f"表二“{ctx.at(prefix + '.in_force').row}”：现行有效件数 {counts.in_force} 小于"
-                f"本年制发件数 {counts.issued}；只有本年制发的文件当年即已失效才会如此，请核实",
+                f"{ctx.table('proactive')}“{ctx.row_label(prefix + '.in_force')}”："
+                f"{ctx.header(prefix + '.in_force')} {counts.in_force} 小于"
+                f"{ctx.header(prefix + '.issued')} {counts.issued}；只有本年制发的文件当年即已失效"
+                "才会如此，请核实",
                 ctx.at(f"{prefix}.in_force"),
             )
     if s.year < ctx.layout.from_year:
@@ -350,16 +396,20 @@ def _fees(ctx: _Context) -> Iterator[Finding]:
     s = ctx.stats
     fees = s.processing_fees
     notices, notified, collected = fees.notices, fees.notified_yuan, fees.collected_yuan
+    table = ctx.table("processing_fees")
+    n_notices, n_notified, n_collected = (
+        ctx.header(f"processing_fees.{k}") for k in ("notices", "notified_yuan", "collected_yuan")
+    )
     if notices == 0 and _valid(notified) and notified:
         yield Finding(
             "E-FEE-WITHOUT-NOTICE",
-            f"信息处理费：通知收取件数为 0，通知收取金额却为 {notified} 元",
+            f"{table}：{n_notices}为 0，{n_notified}却为 {notified}",
             ctx.at("processing_fees.notified_yuan"),
         )
     if _valid(notified, collected) and collected > notified:  # type: ignore[operator]
         yield Finding(
             "W-FEE-COLLECTED-OVER",
-            f"信息处理费：实际收取金额 {collected} 元大于通知收取金额 {notified} 元；"
+            f"{table}：{n_collected} {collected} 大于{n_notified} {notified}；"
             "只有收取的是上年度通知的费用才可能如此，请核实",
             ctx.at("processing_fees.collected_yuan"),
         )
@@ -370,20 +420,22 @@ def _fees(ctx: _Context) -> Iterator[Finding]:
         if _valid(amount) and amount % 10 != 0:  # type: ignore[operator]
             yield Finding(
                 "W-FEE-NOT-TENS",
-                f"{ctx.at(key).column} {amount} 元不是 10 元的整数倍；按件或按量收费的标准"
+                f"{table}：{ctx.header(key)} {amount} 不是 10 元的整数倍；按件或按量收费的标准"
                 "都以 10 元为单位（国办函〔2020〕109号），请核实",
                 ctx.at(key),
             )
+    unpaid_key = "applications.results.other.fee_unpaid"
     unpaid = s.applications.results.other.fee_unpaid.value(TOTAL)
     if _valid(unpaid, notices) and unpaid > notices:  # type: ignore[operator]
         yield Finding(
             "W-FEE-UNPAID-OVER",
-            f"表三“（六）其他处理 · 2.申请人逾期未按收费通知要求缴纳费用…”总计为 {unpaid}，"
-            f"多于本年信息处理费通知收取件数 {notices}；除非涉及上年度发出的收费通知，"
+            f"{ctx.table('applications')}“{ctx.row_name(unpaid_key)}”行{ctx.column_name(TOTAL)}"
+            f"为 {unpaid}，多于{table}{n_notices} {notices}；除非涉及上年度发出的收费通知，"
             "逾期未缴费的申请不会多于收费通知",
-            ctx.at("applications.results.other.fee_unpaid.total"),
+            ctx.at(f"{unpaid_key}.{TOTAL}"),
         )
     admin = s.proactive.admin_fees_10k_yuan
+    admin_key = "proactive.admin_fees_10k_yuan"
     for key, amount in (
         ("processing_fees.notified_yuan", notified),
         ("processing_fees.collected_yuan", collected),
@@ -391,9 +443,10 @@ def _fees(ctx: _Context) -> Iterator[Finding]:
         if _valid(admin, amount) and admin and admin == amount:
             yield Finding(
                 "A-FEE-UNITS",
-                f"表二行政事业性收费（单位：万元）与信息处理费{ctx.at(key).column}都是 {amount}："
-                "前者以万元计、后者以元计，同一笔钱的数值应相差一万倍，请确认没有照抄",
-                ctx.at("proactive.admin_fees_10k_yuan"),
+                f"{ctx.table('proactive')}“{ctx.row_label(admin_key)}”{ctx.header(admin_key)}"
+                f"与{table}{ctx.header(key)}都是 {amount}：前者以万元计、后者以元计，"
+                "同一笔钱的数值应相差一万倍，请确认没有照抄",
+                ctx.at(admin_key),
             )
             break
 
@@ -522,8 +575,8 @@ def _cross_year(ctx: _Context, previous: Stats) -> Iterator[Finding]:
             continue
         name = ctx.column_name(column)
         base = (
-            f"表三“二、上年结转政府信息公开申请数量”{name}为 {this}，"
-            f"但上年报告“四、结转下年度继续办理”{name}为 {last}"
+            f"{ctx.table('applications')}“{ctx.short_row(_CARRIED)}”{name}为 {this}，"
+            f"但上年报告“{ctx.short_row(_FORWARD)}”{name}为 {last}"
         )
         if s.scope_change:
             yield Finding(
@@ -546,10 +599,13 @@ def _cross_year(ctx: _Context, previous: Stats) -> Iterator[Finding]:
         residual = counts.in_force - expected  # type: ignore[operator]
         if residual == 0:
             continue
-        label = ctx.at(f"{prefix}.in_force").row
+        in_force, issued, repealed = (
+            ctx.header(f"{prefix}.{c}") for c in ("in_force", "issued", "repealed")
+        )
         message = (
-            f"表二“{label}”：现行有效件数 {counts.in_force}，而上年现行有效 {last} ＋ 本年制发 "
-            f"{counts.issued} － 本年废止 {counts.repealed} ＝ {expected}，相差 {residual:+d}。"
+            f"{ctx.table('proactive')}“{ctx.row_label(prefix + '.in_force')}”：{in_force} "
+            f"{counts.in_force}，而上年{in_force} {last} ＋ {issued} {counts.issued} － "
+            f"{repealed} {counts.repealed} ＝ {expected}，相差 {residual:+d}。"
             "文件到期自动失效、修改计为制发、集中清理或机构改革都会造成差异"
         )
         big = abs(residual) > STOCK_DRIFT_SHARE * max(last, 1)
@@ -568,10 +624,12 @@ def _cross_year(ctx: _Context, previous: Stats) -> Iterator[Finding]:
         and any(v for v in figures if v)
         and rulemaking_power(s) is not True
     ):
+        rules_row = ctx.row_label("proactive.rules.issued")
+        normative_row = ctx.row_label("proactive.normative_documents.issued")
         yield Finding(
             "W-RULES-NO-POWER-PREV",
-            f"上年报告“规章”行均为 0，今年为 {'/'.join(_n(v) for v in figures)}"
-            "（制发/废止/现行有效）：请确认本机关确有规章制定权，而不是把行政规范性文件填进了规章行",
+            f"上年报告“{rules_row}”行均为 0，今年为 {_figures(ctx, 'proactive.rules', figures)}："
+            f"请确认本机关确有规章制定权，而不是把{normative_row}填进了{rules_row}行",
             ctx.at("proactive.rules.issued"),
         )
 

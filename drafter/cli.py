@@ -81,9 +81,9 @@ def _main(
 @app.command()
 @reports_input_errors
 def init(
-    output: Annotated[Path, typer.Option("-o", "--output", help="写入的统计文件")] = Path(
-        "stats.yaml"
-    ),
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="写入的统计文件（- 表示输出到屏幕）")
+    ] = Path("stats.yaml"),
     agency: Annotated[str | None, typer.Option("--agency", help="发布机关全称")] = None,
     year: Annotated[
         int | None, typer.Option("--year", help="统计年度（默认：上一年）", min=1990, max=2100)
@@ -97,8 +97,13 @@ def init(
     from drafter.files import check_writable, write_atomic
     from drafter.template import render_template
 
-    check_writable(output, force=force)
+    to_stdout = str(output) == "-"
+    if not to_stdout:
+        check_writable(output, force=force)
     text = render_template(agency, year or _dt.date.today().year - 1, layout)
+    if to_stdout:
+        sys.stdout.write(text)
+        return
     write_atomic(output, text, force=force)
     err.print(f"已写出 {output}。填好数字后运行：drafter check {output}")
 

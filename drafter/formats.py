@@ -54,6 +54,7 @@ class CellInfo:
     row_label: str  # the label cells of its row, outermost first, joined by " · "
     column_header: str  # the header cells above it, outermost first, joined by " · "
     row_id: str | None = None  # e.g. L05 for table 三
+    caption: str | None = None  # the block caption above it, e.g. 第二十条第（五）项
 
 
 @dataclass(frozen=True)
@@ -324,10 +325,12 @@ def _describe(table: Table) -> dict[str, CellInfo]:
             if left.cell.role == "label" and left.cell.text and left.cell.text not in labels:
                 labels.append(left.cell.text)
         headers: list[str] = []
+        caption: str | None = None
         r = p.row - 1
         while r >= 0:
             above = grid[(r, p.col)]
             if above.cell.role == "caption":
+                caption = above.cell.text
                 break
             if (
                 above.cell.role == "header"
@@ -345,5 +348,6 @@ def _describe(table: Table) -> dict[str, CellInfo]:
             row_label=" · ".join(labels),
             column_header=" · ".join(headers),
             row_id=table.row_ids[p.row],
+            caption=caption,
         )
     return infos

@@ -456,7 +456,7 @@ class Stats(_Model):
     review_litigation: ReviewLitigation = Field(
         description="四、政府信息公开行政复议、行政诉讼情况"
     )
-    processing_fees: ProcessingFees = Field(description="信息处理费")
+    processing_fees: ProcessingFees = Field(description="信息处理费收取情况")
     facts: list[Fact] = Field(default_factory=list, description="叙述部分可以陈述的数")
     notes: dict[SectionId, Note] = Field(default_factory=dict, description="各叙述部分的素材")
 

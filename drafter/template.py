@@ -138,24 +138,22 @@ def _proactive(layout: Layout) -> Iterator[str]:
     cell = layout.cell_info
     yield f"# {section.heading}"
     yield "proactive:"
+    first = cell("proactive.rules.issued")
+    assert first is not None
     headers = " / ".join(
         f"{k}={cell(f'proactive.rules.{k}').column_header}"  # type: ignore[union-attr]
         for k in ("issued", "repealed", "in_force")
     )
-    yield f"  # 第二十条第（一）项：{headers}"
+    yield f"  # {first.caption}：{headers}"
     for name in ("rules", "normative_documents"):
         label = cell(f"proactive.{name}.issued").row_label  # type: ignore[union-attr]
         pad = " " * (20 - len(name))
         yield f"  {name}:{pad}{{issued: 0, repealed: 0, in_force: 0}}   # {label}"
-    for name, item in (("licensing", "（五）"), ("penalty", "（六）"), ("enforcement", "（六）")):
+    for name in ("licensing", "penalty", "enforcement", "admin_fees_10k_yuan"):
         info = cell(f"proactive.{name}")
         assert info is not None
-        pad = " " * (20 - len(name))
-        yield f"  {name}: 0{pad}# 第二十条第{item}项 {info.row_label} · {info.column_header}"
-    info = cell("proactive.admin_fees_10k_yuan")
-    assert info is not None
-    what = f"{info.row_label} · {info.column_header}"
-    yield f"  admin_fees_10k_yuan: 0      # 第二十条第（八）项 {what}"
+        pad = " " * max(1, 20 - len(name))
+        yield f"  {name}: 0{pad}# {info.caption} {info.row_label} · {info.column_header}"
 
 
 def _applications(layout: Layout) -> Iterator[str]:
@@ -166,7 +164,9 @@ def _applications(layout: Layout) -> Iterator[str]:
         for c in (*APPLICANT_COLUMNS, TOTAL)
     ]
     yield "# 列：" + "；".join(columns)
-    yield "# 勾稽关系：第一项加第二项之和，等于第三项加第四项之和（每一列都成立）。"
+    placed = layout.table("applications").placed
+    corner = next(p.cell.text for p in placed if p.cell.role == "corner")
+    yield f"# {corner}：每一列都须成立"
     row = _zero_row((*APPLICANT_COLUMNS, TOTAL))
     label = lambda prefix: layout.group_label(prefix)[1].split(" · ")[-1]  # noqa: E731
     yield "applications:"

@@ -439,6 +439,14 @@ def test_W_FACT_PART_UNIT(base):
 # ---- the registry itself -----------------------------------------------------------------------
 
 
+def test_every_code_has_a_test_named_after_it():
+    import sys
+
+    names = [n for n in dir(sys.modules[__name__]) if n.startswith("test_")]
+    for code in CODES:
+        assert any(code.replace("-", "_") in n for n in names), f"no test for {code}"
+
+
 def test_every_code_has_a_known_severity_prefix_and_a_rule():
     for code in CODES.values():
         assert code.code[0] == {"error": "E", "warning": "W", "advice": "A"}[code.severity.value]

@@ -50,6 +50,14 @@ def test_init_writes_a_template_that_checks_clean(tmp_path: Path, layout: str):
     assert "未发现问题" in check.output
 
 
+def test_init_to_stdout(tmp_path: Path):
+    result = run("init", "-o", "-", "--agency", "某某局")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("# 政府信息公开工作年度报告")
+    assert 'agency: "某某局"' in result.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_init_defaults_to_last_year(tmp_path: Path):
     import datetime
 

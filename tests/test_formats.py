@@ -259,3 +259,29 @@ def test_a_broken_layout_is_refused_with_a_clear_message(tmp_path):
 def test_unknown_layout():
     with pytest.raises(InputError, match="未知的版式"):
         load_layout("no-such-layout")
+
+
+def _field_description(path: list[str]) -> list[str]:
+    """The pydantic field descriptions along a key path of Stats."""
+    from drafter.load import _inner_model
+
+    model, out = Stats, []
+    for name in path:
+        field = model.model_fields[name]
+        out.append(field.description or "")
+        model = _inner_model(field.annotation)
+    return out
+
+
+def test_model_descriptions_agree_with_the_layout():
+    """The schema's Chinese descriptions repeat official labels for editors' hover text; the
+    layout is the source, so they must not drift from it."""
+    layout = load_layout()
+    for table in layout.tables.values():
+        for key, info in table.cells.items():
+            *_, row_desc, cell_desc = _field_description(key.split("."))
+            header = info.column_header.split(" · ")
+            assert header[-1] in cell_desc, (key, header[-1], cell_desc)
+            row = info.row_label.split(" · ")[-1] if info.row_label else " · ".join(header[:-1])
+            # A single-value row (行政许可) is one field holding both the row and the header.
+            assert row in row_desc or row in cell_desc, (key, row, row_desc, cell_desc)
