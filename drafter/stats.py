@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -161,16 +161,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=False, frozen=False)
 
 
-class ApplicantRow(_Model):
-    """表三的一行：每类申请人一格，另有总计（One row of table 三）."""
+class _TotalledRow(_Model):
+    """A row of cells with a 总计 that is derived when left out and checked when given."""
 
-    natural_person: Cell = Field(0, description="自然人")
-    commercial: Cell = Field(0, description="法人或其他组织 · 商业企业")
-    research: Cell = Field(0, description="法人或其他组织 · 科研机构")
-    social_welfare: Cell = Field(0, description="法人或其他组织 · 社会公益组织")
-    legal_service: Cell = Field(0, description="法人或其他组织 · 法律服务机构")
-    other: Cell = Field(0, description="法人或其他组织 · 其他")
-    total: Cell = Field(None, description="总计（省略时自动计算，填写时核对）")
+    PARTS: ClassVar[tuple[str, ...]] = ()  # the cells that add up to `total`
+    if TYPE_CHECKING:  # declared by each subclass after its cells, so 总计 stays last
+        total: int | None
 
     @property
     def total_given(self) -> bool:
@@ -184,9 +180,22 @@ class ApplicantRow(_Model):
         return getattr(self, column)
 
     def parts_sum(self) -> int | None:
-        """The sum of the applicant columns; None when one of them is blank."""
-        parts = [getattr(self, c) for c in APPLICANT_COLUMNS]
+        """The sum of the cells other than 总计; None when one of them is blank."""
+        parts = [getattr(self, c) for c in self.PARTS]
         return None if None in parts else sum(parts)
+
+
+class ApplicantRow(_TotalledRow):
+    """表三的一行：每类申请人一格，另有总计（One row of table 三）."""
+
+    PARTS: ClassVar[tuple[str, ...]] = APPLICANT_COLUMNS
+    natural_person: Cell = Field(0, description="自然人")
+    commercial: Cell = Field(0, description="法人或其他组织 · 商业企业")
+    research: Cell = Field(0, description="法人或其他组织 · 科研机构")
+    social_welfare: Cell = Field(0, description="法人或其他组织 · 社会公益组织")
+    legal_service: Cell = Field(0, description="法人或其他组织 · 法律服务机构")
+    other: Cell = Field(0, description="法人或其他组织 · 其他")
+    total: Cell = Field(None, description="总计（省略时自动计算，填写时核对）")
 
 
 def _row() -> ApplicantRow:
@@ -306,27 +315,15 @@ class Proactive(_Model):
     )
 
 
-class ReviewBlock(_Model):
+class ReviewBlock(_TotalledRow):
     """表四的一组：行政复议，或行政诉讼的一种（One group of table 四）."""
 
+    PARTS: ClassVar[tuple[str, ...]] = REVIEW_COLUMNS
     upheld: Cell = Field(0, description="结果维持")
     corrected: Cell = Field(0, description="结果纠正")
     other: Cell = Field(0, description="其他结果")
     pending: Cell = Field(0, description="尚未审结")
     total: Cell = Field(None, description="总计（省略时自动计算，填写时核对）")
-
-    @property
-    def total_given(self) -> bool:
-        return "total" in self.model_fields_set
-
-    def value(self, column: str) -> int | None:
-        if column == TOTAL:
-            return self.total if self.total_given else self.parts_sum()
-        return getattr(self, column)
-
-    def parts_sum(self) -> int | None:
-        parts = [getattr(self, c) for c in REVIEW_COLUMNS]
-        return None if None in parts else sum(parts)
 
 
 class ReviewLitigation(_Model):
@@ -559,7 +556,7 @@ class Stats(_Model):
             rest = path.split(".")
         for i, name in enumerate(rest):
             last = i == len(rest) - 1
-            if isinstance(node, ApplicantRow | ReviewBlock) and last:
+            if isinstance(node, _TotalledRow) and last:
                 if name != TOTAL and name not in type(node).model_fields:
                     raise KeyError(path)
                 return node.value(name)
