@@ -74,19 +74,6 @@ class _Context:
             line=line,
         )
 
-    def group(self, prefix: str, column: str | None = None) -> Location:
-        """The location of a table 三 row or a table 四 block (optionally one column of it)."""
-        if column is not None:
-            return self.at(f"{prefix}.{column}")
-        table, label = self.layout.group_label(prefix)
-        return Location(
-            path=prefix,
-            table=table or None,
-            row=label,
-            file=self.stats.source_name,
-            line=self.stats.line_of(prefix),
-        )
-
     def column(self, prefix: str, column: str) -> Location:
         """The location of a whole table 三 column."""
         return Location(

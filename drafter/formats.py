@@ -69,9 +69,6 @@ class Table:
     placed: tuple[Placed, ...] = ()
     cells: dict[str, CellInfo] = field(default_factory=dict)
 
-    def value_keys(self) -> list[str]:
-        return list(self.cells)
-
 
 @dataclass(frozen=True)
 class Subsection:

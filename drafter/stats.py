@@ -38,7 +38,6 @@ SectionId = Literal[
     "problems",
     "other",
 ]
-SECTION_IDS: tuple[str, ...] = SectionId.__args__  # type: ignore[attr-defined]
 
 # Table 三's data columns, left to right; "法人或其他组织" is only a spanning header.
 APPLICANT_COLUMNS: tuple[str, ...] = (
@@ -51,7 +50,6 @@ APPLICANT_COLUMNS: tuple[str, ...] = (
 )
 TOTAL = "total"
 REVIEW_COLUMNS: tuple[str, ...] = ("upheld", "corrected", "other", "pending")
-APPROX_WORDS: tuple[str, ...] = ("多", "余", "近", "约", "超过", "以上", "逾")
 
 
 def _shown(value: Any) -> str:
