@@ -46,6 +46,7 @@ def check(
         _table_two,
         _fees,
         _facts,
+        _note_placeholders,
         _postal_code,
     ):
         findings.extend(rule(ctx))
@@ -541,6 +542,37 @@ def _fact_cell(ctx: _Context, i: int, fact: Fact) -> Iterator[Finding]:
             f"{fact.label}为 {stated}，但{info.label()}为 {actual}：叙述与表格不一致",
             _fact_location(ctx, i, fact, "value"),
         )
+
+
+def _note_placeholders(ctx: _Context) -> Iterator[Finding]:
+    """Notes may state numbers only through placeholders, and those must name something."""
+    from drafter.quantities import PLACEHOLDER, quantities
+
+    known: dict[str, object] | None = None
+    for section, value in ctx.stats.notes.items():
+        items = value if isinstance(value, list) else [value]
+        for index, item in enumerate(items):
+            names = [m.group(1) for m in PLACEHOLDER.finditer(item)]
+            if not names:
+                continue
+            if known is None:
+                known = quantities(ctx.stats, ctx.layout)  # type: ignore[assignment]
+            for name in names:
+                if name in known:  # type: ignore[operator]
+                    continue
+                path = ("notes", section) + ((index,) if isinstance(value, list) else ())
+                yield Finding(
+                    "E-NOTE-REF",
+                    f"素材中的 {{{name}}} 不是统计文件中的事实编号，也不是有数值的表格单元格"
+                    "（表格单元格写作 {@键路径}）",
+                    Location(
+                        path=".".join(str(p) for p in path),
+                        table="素材",
+                        row=section,
+                        file=ctx.stats.source_name,
+                        line=ctx.stats.line_at(path),
+                    ),
+                )
 
 
 # ---- Cross-year: X-1, X-2, X-3 -----------------------------------------------------------------

@@ -79,6 +79,7 @@ CODES: dict[str, Code] = {
         _code("E-FACT-REF", "N-10", "事实引用了不存在的事实编号或表格单元格"),
         _code("E-FACT-CYCLE", "N-10", "事实的组成部分循环引用"),
         _code("W-FACT-PART-UNIT", "N-10", "事实与其组成部分的计量单位不同"),
+        _code("E-NOTE-REF", "N-1", "素材中的占位符引用了不存在的事实或表格单元格"),
         # Contact block
         _code("W-CONTACT-POSTCODE", "§2.2", "前言联系方式中的邮政编码与发布机关所在的市、省不符"),
     ]

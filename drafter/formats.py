@@ -66,6 +66,8 @@ class Table:
     header_rows: int
     row_ids: tuple[str | None, ...]  # one per row
     value_columns: tuple[str, ...] = ()
+    widths: tuple[float, ...] = ()  # relative column widths for printing; equal when empty
+    small: bool = False  # printed in the smaller table size (many columns)
     placed: tuple[Placed, ...] = ()
     cells: dict[str, CellInfo] = field(default_factory=dict)
 
@@ -90,6 +92,7 @@ class Section:
     subsections: tuple[Subsection, ...] = ()
     aliases: tuple[str, ...] = ()
     fee_statement: bool = False
+    new_page: bool = False  # printed from the top of a page (a table that fills one)
 
     @property
     def heading(self) -> str:
@@ -228,6 +231,7 @@ def _build_section(spec: dict[str, Any]) -> Section:
         ),
         aliases=tuple(spec.get("aliases", [])),
         fee_statement=bool(spec.get("fee_statement", False)),
+        new_page=bool(spec.get("new_page", False)),
     )
 
 
@@ -264,6 +268,9 @@ def _build_table(table_id: str, spec: dict[str, Any]) -> Table:
             rows.append(tuple(cells))
             row_ids.append(row.get("id"))
     columns = int(spec["columns"])
+    widths = tuple(float(w) for w in spec.get("widths", ()))
+    if widths and len(widths) != columns:
+        raise ValueError(f"表格 {table_id} 的 widths 有 {len(widths)} 项，应为 {columns} 项")
     placed = _place(table_id, rows, columns)
     table = Table(
         id=table_id,
@@ -273,6 +280,8 @@ def _build_table(table_id: str, spec: dict[str, Any]) -> Table:
         header_rows=len(header),
         row_ids=tuple(row_ids),
         value_columns=value_columns,
+        widths=widths,
+        small=bool(spec.get("small", False)),
         placed=tuple(placed),
     )
     table.cells.update(_describe(table))

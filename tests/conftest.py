@@ -155,3 +155,47 @@ def _isolated_home(
     """Never touch the real user directories."""
     home = tmp_path_factory.mktemp("drafter-home")
     monkeypatch.setenv("DRAFTER_HOME", str(home))
+
+
+def distinct_data() -> dict[str, Any]:
+    """Statistics whose table cells all differ, so that a value printed in the wrong cell
+    cannot go unnoticed (the arithmetic does not hold; rendering does not care)."""
+    data = base_data()
+    counter = iter(range(1, 10_000))
+    columns = [*APPLICANT_COLUMNS, "total"]
+
+    def fresh_row() -> dict[str, int]:
+        return {c: next(counter) for c in columns}
+
+    apps = data["applications"]
+    for name in ("new_received", "carried_over", "carried_forward"):
+        apps[name] = fresh_row()
+    results: dict[str, Any] = {}
+    for path in (*OUTCOME_PATHS, ("total",)):
+        node = results
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = fresh_row()
+    apps["results"] = results
+    data["review_litigation"] = {
+        name: {c: next(counter) for c in ("upheld", "corrected", "other", "pending", "total")}
+        for name in ("review", "litigation_direct", "litigation_after_review")
+    }
+    data["proactive"] = {
+        "rules": {"issued": next(counter), "repealed": next(counter), "in_force": next(counter)},
+        "normative_documents": {
+            "issued": next(counter),
+            "repealed": next(counter),
+            "in_force": next(counter),
+        },
+        "licensing": next(counter),
+        "penalty": next(counter),
+        "enforcement": next(counter),
+        "admin_fees_10k_yuan": Decimal("5949.088667"),
+    }
+    data["processing_fees"] = {
+        "notices": next(counter),
+        "notified_yuan": Decimal("1230.50"),
+        "collected_yuan": 980,
+    }
+    return data

@@ -436,6 +436,22 @@ def test_W_FACT_PART_UNIT(base):
     assert codes(findings_for(data)) == ["W-FACT-PART-UNIT"]
 
 
+def test_E_NOTE_REF(base):
+    data = dict(
+        base,
+        facts=[fact("items", 3)],
+        notes={
+            "overall.proactive": ["公开信息{items}，收到申请{@applications.new_received}"],
+            "overall.platforms": "发布{platform.items}",
+        },
+    )
+    found = findings_for(data)
+    assert codes(found) == ["E-NOTE-REF"]
+    assert "platform.items" in found[0].message
+    assert found[0].location.path == "notes.overall.platforms"
+    assert found[0].location.line is not None
+
+
 # ---- the registry itself -----------------------------------------------------------------------
 
 

@@ -148,3 +148,24 @@ def test_changing_any_cell_is_caught_at_its_cell_row_or_column(
     found = errors(check(load_data(data)))
     assert found, f"changing {path} from {old} to {new} went unnoticed"
     assert any(_points_at(f, path) for f in found), (path, [f.location.path for f in found])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(consistent_stats(), st.booleans())
+def test_the_offline_drafter_handles_any_consistent_statistics(
+    data: dict[str, Any], zero_applications: bool
+) -> None:
+    """Whatever the figures, the templates render, every placeholder resolves, and no
+    sentence states a zero as a count ("收到0件")."""
+    import re
+
+    from drafter.draft import draft_report
+
+    if zero_applications:
+        for name in ("new_received", "carried_over", "carried_forward"):
+            data["applications"][name] = {c: 0 for c in (*APPLICANT_COLUMNS, TOTAL)}
+        data["applications"]["results"] = {}
+    report = draft_report(load_data(data))
+    text = "".join(p.text for p in report.paragraphs())
+    assert "{" not in text and "}" not in text
+    assert not re.search(r"(?<![\d.])0(件|条|元|万元)", text), text

@@ -1,0 +1,89 @@
+"""Drafting a report: the official tables from the statistics, the narrative from a drafter.
+
+`draft_report` assembles the one `Report` every renderer reads. The narrative comes from a
+drafter object (the offline drafter here; the LLM drafter later has the same methods), the
+tables never do: they are filled deterministically from the statistics.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from drafter.errors import InputError
+from drafter.formats import Layout, load_layout
+from drafter.offline import OfflineDrafter
+from drafter.quantities import quantities
+from drafter.report import CoverLetter, Paragraph, Report, Section
+from drafter.stats import Stats
+from drafter.tables import fill_table
+
+
+class Drafter(Protocol):
+    id: str
+
+    def preamble(self) -> list[Paragraph]: ...
+
+    def section(self, section_id: str, *, fee_statement: bool = False) -> list[Paragraph]: ...
+
+    def cover_letter_body(self) -> list[str]: ...
+
+
+def draft_report(
+    stats: Stats,
+    layout: Layout | None = None,
+    *,
+    cover_letter: bool = False,
+    prompts: Path | None = None,
+) -> Report:
+    """The report for `stats` in `layout` (default: the one the statistics name)."""
+    layout = layout or load_layout(stats.format)
+    drafter: Drafter = OfflineDrafter(stats, layout, quantities(stats, layout), prompts)
+    sections = []
+    for spec in layout.sections:
+        section = Section(spec.id, spec.heading, level=1, new_page=spec.new_page)
+        if spec.table is not None:
+            section.blocks.append(fill_table(layout.tables[spec.table], stats))
+        else:
+            section.blocks.extend(drafter.section(spec.id, fee_statement=spec.fee_statement))
+        for sub in spec.subsections:
+            section.subsections.append(
+                Section(sub.id, sub.heading, level=2, blocks=list(drafter.section(sub.id)))
+            )
+        sections.append(section)
+    title = layout.title.format(agency=stats.agency, year=stats.year)
+    return Report(
+        title=title,
+        agency=stats.agency,
+        year=stats.year,
+        layout=layout.id,
+        preamble=drafter.preamble(),
+        sections=sections,
+        cover_letter=_cover_letter(stats, title, drafter) if cover_letter else None,
+    )
+
+
+def _cover_letter(stats: Stats, title: str, drafter: Drafter) -> CoverLetter:
+    letter = stats.cover_letter
+    if letter is None or not letter.recipient:
+        raise InputError(
+            "要生成报送函，统计文件需要 cover_letter 部分（至少写明 recipient 主送机关）"
+        )
+    contact = None
+    if letter.contact_person or letter.contact_phone:
+        items = []
+        if letter.contact_person:
+            items.append(f"联系人：{letter.contact_person}")
+        if letter.contact_phone:
+            items.append(f"联系电话：{letter.contact_phone}")
+        contact = f"（{'，'.join(items)}）"
+    return CoverLetter(
+        agency=stats.agency,
+        doc_number=letter.doc_number,
+        title=f"{stats.agency}关于报送{stats.year}年政府信息公开工作年度报告的函",
+        recipient=letter.recipient,
+        body=drafter.cover_letter_body(),
+        attachment=title,
+        date=letter.date,
+        contact=contact,
+    )

@@ -1,0 +1,117 @@
+"""The one model of a report that every drafter fills and every renderer reads.
+
+A `Report` is a title, a preamble and sections; a section holds paragraphs and tables and may
+have subsections. Each paragraph knows who wrote it (`offline`, a model id, or `editor`) and
+which quantities (facts, table cells) it states. Tables are grids of cells with their merges
+already resolved, so renderers need neither the statistics nor the layout files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+OFFLINE = "offline"
+EDITOR = "editor"
+
+
+@dataclass
+class Paragraph:
+    text: str
+    author: str = OFFLINE
+    quantities: tuple[str, ...] = ()  # names of the quantities it states (drafter.quantities)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One printed table cell at its grid position (0-based), with its merges."""
+
+    text: str
+    row: int
+    col: int
+    rowspan: int = 1
+    colspan: int = 1
+    role: str = "value"  # caption | header | label | corner | value
+    key: str | None = None  # the statistics key of a value cell
+
+
+@dataclass
+class Table:
+    id: str
+    name: str
+    columns: int
+    rows: int
+    header_rows: int
+    cells: list[Cell]
+    widths: tuple[float, ...] = ()  # relative column widths; equal when empty
+    small: bool = False  # set in the smaller of the two table sizes (table 三)
+
+    def grid(self) -> list[list[Cell]]:
+        """rows × columns, a merged cell repeated at every position it covers."""
+        grid: list[list[Cell | None]] = [[None] * self.columns for _ in range(self.rows)]
+        for cell in self.cells:
+            for r in range(cell.row, cell.row + cell.rowspan):
+                for c in range(cell.col, cell.col + cell.colspan):
+                    grid[r][c] = cell
+        return [[c for c in row if c is not None] for row in grid]
+
+
+Block = Paragraph | Table
+
+
+@dataclass
+class Section:
+    id: str
+    heading: str
+    level: int  # 1: 一、…  2: （一）…
+    blocks: list[Block] = field(default_factory=list)
+    subsections: list[Section] = field(default_factory=list)
+    new_page: bool = False  # start on a new page when printed
+
+    def walk(self) -> Iterator[tuple[Section, Block]]:
+        for block in self.blocks:
+            yield self, block
+        for sub in self.subsections:
+            yield from sub.walk()
+
+
+@dataclass
+class CoverLetter:
+    """报送函: the letter some agencies send the report with; the report is its 附件."""
+
+    agency: str
+    doc_number: str | None
+    title: str
+    recipient: str
+    body: list[str]
+    attachment: str
+    date: str | None
+    contact: str | None
+
+
+@dataclass
+class Report:
+    title: str
+    agency: str
+    year: int
+    layout: str
+    preamble: list[Paragraph]
+    sections: list[Section]
+    cover_letter: CoverLetter | None = None
+
+    def walk(self) -> Iterator[tuple[Section | None, Block]]:
+        """Every block in reading order, with the section it belongs to."""
+        for paragraph in self.preamble:
+            yield None, paragraph
+        for section in self.sections:
+            yield from section.walk()
+
+    def paragraphs(self) -> Iterator[Paragraph]:
+        for _, block in self.walk():
+            if isinstance(block, Paragraph):
+                yield block
+
+    def tables(self) -> Iterator[Table]:
+        for _, block in self.walk():
+            if isinstance(block, Table):
+                yield block
