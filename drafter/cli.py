@@ -176,6 +176,99 @@ def _print_findings(findings: list[Any], title: str) -> None:
     out.print(Text(summary, style="bold red" if errors else "yellow"))
 
 
+# ---- draft ---------------------------------------------------------------------------------
+
+
+@app.command()
+@reports_input_errors
+def draft(
+    stats: Annotated[
+        Path, typer.Argument(help="统计文件（.yaml）", show_default=False, metavar="STATS")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="写出的 Word 文档（.docx）")
+    ] = None,
+    md: Annotated[Path | None, typer.Option("--md", help="同时写出 Markdown 版")] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="同时写出网页版（.html）")] = None,
+    layout_id: Annotated[
+        str | None, typer.Option("--layout", help="版式编号（默认用统计文件中的 format）")
+    ] = None,
+    cover_letter: Annotated[
+        bool, typer.Option("--cover-letter", help="在报告前加报送函（报告作为附件）")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件")] = False,
+    allow_errors: Annotated[
+        bool, typer.Option("--allow-errors", help="统计数据有错误也照样生成（错误仍会列出）")
+    ] = False,
+) -> None:
+    """起草报告：先检查统计数据，再按官方版式写出 Word 文档（及网页版）。"""
+    from drafter.checks import check as run_checks
+    from drafter.files import check_writable
+    from drafter.findings import Severity, count
+    from drafter.formats import load_layout
+    from drafter.load import load_stats
+
+    targets = [p for p in (output, md, html) if p is not None]
+    if not targets:
+        raise InputError("请用 -o 指定输出的 .docx 文件（或 --md、--html）")
+    for path, suffix in ((output, ".docx"), (md, ".md"), (html, ".html")):
+        if path is not None and path.suffix.lower() not in (
+            suffix,
+            ".htm" if suffix == ".html" else suffix,
+        ):
+            raise InputError(f"{path}: 文件扩展名应为 {suffix}")
+    for path in targets:
+        check_writable(path, force=force)
+    this_year = load_stats(stats)
+    layout = load_layout(layout_id or this_year.format)
+    findings = run_checks(this_year, layout=layout)
+    errors = count(findings, Severity.ERROR)
+    if findings:
+        _print_findings(findings, f"{this_year.agency} {this_year.year}年 · {stats}")
+    if errors and not allow_errors:
+        err.print(
+            Text(
+                f"统计数据有 {errors} 项错误，未生成报告。请改正后重试；"
+                "如需先生成草稿，请加 --allow-errors。",
+                style="bold red",
+            )
+        )
+        raise typer.Exit(1)
+    written = _write_report(this_year, layout, output, md, html, cover_letter, force)
+    for path in written:
+        err.print(f"已写出 {path}")
+
+
+def _write_report(
+    stats: Any,
+    layout: Any,
+    output: Path | None,
+    md: Path | None,
+    html: Path | None,
+    cover_letter: bool,
+    force: bool,
+) -> list[Path]:
+    from drafter.draft import draft_report
+    from drafter.files import write_all_atomic
+
+    report = draft_report(stats, layout, cover_letter=cover_letter)
+    items: list[tuple[Path, bytes]] = []
+    if output is not None:
+        from drafter.render.docx import render_docx
+
+        items.append((output, render_docx(report)))
+    if md is not None:
+        from drafter.render.markdown import render_markdown
+
+        items.append((md, render_markdown(report)))
+    if html is not None:
+        from drafter.render.html import render_html
+
+        items.append((html, render_html(report)))
+    write_all_atomic(items, force=force)
+    return [path for path, _ in items]
+
+
 # ---- reference commands --------------------------------------------------------------------
 
 

@@ -16,6 +16,12 @@ from pathlib import Path
 from drafter.errors import InputError
 
 
+def _new_file_mode() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def check_writable(path: Path, *, force: bool) -> None:
     """Refuse early (before any work) when `path` exists and `force` is not given."""
     if path.exists() and not force:
@@ -28,19 +34,62 @@ def check_writable(path: Path, *, force: bool) -> None:
 
 def write_atomic(path: str | Path, content: str | bytes, *, force: bool = False) -> Path:
     path = Path(path)
-    check_writable(path, force=force)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists() and not force:  # created by someone else meanwhile
-            raise InputError(f"{path} 已存在；如要覆盖，请加 --force（原文件未改动）")
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
+    write_all_atomic([(path, content)], force=force)
     return path
+
+
+def write_all_atomic(items: list[tuple[Path, str | bytes]], *, force: bool = False) -> None:
+    """Write several files all or nothing: every target is checked, every content is written
+    to a temporary file beside its target, and only then are they renamed into place."""
+    paths = [Path(p) for p, _ in items]
+    if len(set(paths)) != len(paths):
+        raise InputError("输出文件重复：同一个文件不能写两次")
+    for path in paths:
+        check_writable(path, force=force)
+    temps: list[str] = []
+    try:
+        for path, content in zip(paths, (c for _, c in items), strict=True):
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            temps.append(tmp_name)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            # mkstemp makes private files; give the result the mode a new file would have
+            # (or keep the mode of the file it replaces).
+            os.chmod(tmp_name, path.stat().st_mode & 0o777 if path.exists() else _new_file_mode())
+        for path in paths:
+            if path.exists() and not force:  # created by someone else meanwhile
+                raise InputError(f"{path} 已存在；如要覆盖，请加 --force（原文件未改动）")
+        _replace_all(paths, temps)
+    finally:
+        for tmp_name in temps:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+
+
+def _replace_all(paths: list[Path], temps: list[str]) -> None:
+    """Rename every temporary file over its target; if one rename fails, put back what the
+    earlier ones replaced, so that either all files are new or all are as they were."""
+    backups: dict[Path, str] = {}
+    done: list[Path] = []
+    try:
+        for path, tmp_name in zip(paths, temps, strict=True):
+            if path.exists():
+                backup = tmp_name + ".old"
+                os.link(path, backup)
+                backups[path] = backup
+            os.replace(tmp_name, path)
+            done.append(path)
+    except BaseException:
+        for path in done:
+            if path in backups:
+                os.replace(backups.pop(path), path)
+            else:
+                path.unlink(missing_ok=True)
+        raise
+    finally:
+        for backup in backups.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(backup)

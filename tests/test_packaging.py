@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SAMPLE
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +43,8 @@ def test_wheel_carries_the_data_files(wheel: Path):
         "drafter/structured/gov-info-disclosure-2021-seven-part.yaml",
         "drafter/structured/stats.schema.json",
         "drafter/structured/reference/postal-codes.yaml",
+        "drafter/prompts/offline/overall.requests.j2",
+        "drafter/prompts/offline/_macros.j2",
         "drafter/cli.py",
     ):
         assert name in names, name
@@ -71,8 +73,9 @@ def test_installed_wheel_finds_its_layouts_from_another_directory(wheel: Path, t
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(target)}
     code = (
-        "import drafter.resources as r, drafter.formats as f;"
-        "print(r.structured_dir()); print(f.load_layout().sections[0].heading)"
+        "import drafter.resources as r, drafter.formats as f, drafter.load as l, drafter.draft as d;"
+        "print(r.structured_dir()); print(f.load_layout().sections[0].heading);"
+        f"print(d.draft_report(l.load_stats({str(SAMPLE)!r})).sections[0].subsections[1].heading)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -83,6 +86,7 @@ def test_installed_wheel_finds_its_layouts_from_another_directory(wheel: Path, t
         timeout=60,
         check=True,
     )
-    where, heading = result.stdout.strip().splitlines()
+    where, heading, drafted = result.stdout.strip().splitlines()
     assert where.startswith(str(target))
     assert heading == "一、总体情况"
+    assert drafted == "（二）依申请公开方面"  # the offline templates were found in the wheel

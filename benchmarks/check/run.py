@@ -1,4 +1,4 @@
-"""Wall time of `drafter check` on the sample, next to `python3 -c 'import yaml'`.
+"""Wall time of `drafter check` and `drafter draft` on the sample, next to `import yaml`.
 
 Both are run alternately in one session, so that machine noise hits them alike; the figures
 are medians, and the ratio is what to compare across machines.
@@ -13,11 +13,13 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "quanzhou-kj-2023" / "stats.yaml"
+OUT = Path(tempfile.gettempdir()) / "drafter-benchmark-report.docx"
 
 
 def wall(command: list[str]) -> float:
@@ -36,6 +38,15 @@ def main() -> None:
         "drafter --help": [drafter, "--help"],
         "drafter check <sample>": [drafter, "check", str(SAMPLE)],
         "drafter check <sample> --json": [drafter, "check", str(SAMPLE), "--json"],
+        "drafter draft <sample> (docx)": [
+            drafter,
+            "draft",
+            str(SAMPLE),
+            "-o",
+            str(OUT),
+            "--allow-errors",
+            "--force",
+        ],
     }
     times: dict[str, list[float]] = {name: [] for name in commands}
     for command in commands.values():  # warm the file cache once

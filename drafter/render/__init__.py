@@ -1,0 +1,1 @@
+"""Renderers: each turns a `Report` into the bytes of one file format, and nothing else."""

@@ -1,0 +1,453 @@
+"""A `Report` as a Word document in the official layout (GB/T 9704-2012 and common practice).
+
+A4; margins 37/35/28/26 mm (top/bottom/left/right); title 方正小标宋简体 2号 centred;
+一、 headings 黑体 3号; （一） headings 楷体_GB2312 3号; body 仿宋_GB2312 3号 with a two-character
+first-line indent and a fixed 28 pt line; digits and Latin letters in Times New Roman; page
+numbers "— N —" in 4号 宋体, right on odd pages and left on even pages. The East Asian font is
+named explicitly (w:eastAsia) in the document defaults, every style and every run, and the
+theme-font attributes are removed: otherwise Word falls back to the template's Japanese font.
+Tables keep the official merged cells and are set smaller than the body (五号, 小五 for the
+wide tables) at the full text width.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable
+
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.enum.section import WD_SECTION_START
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+from docx.styles.style import BaseStyle
+from docx.table import _Cell
+from docx.text.paragraph import Paragraph as DocxParagraph
+
+from drafter import __version__
+from drafter.report import CoverLetter, Paragraph, Report, Section, Table
+
+TITLE_FONT = "方正小标宋简体"
+HEADING1_FONT = "黑体"
+HEADING2_FONT = "楷体_GB2312"
+BODY_FONT = "仿宋_GB2312"
+TABLE_FONT = "宋体"
+PAGE_NUMBER_FONT = "宋体"
+LATIN_FONT = "Times New Roman"
+
+SIZE_2 = Pt(22)  # 二号
+SIZE_3 = Pt(16)  # 三号
+SIZE_4 = Pt(14)  # 四号
+SIZE_5 = Pt(10.5)  # 五号
+SIZE_SMALL_5 = Pt(9)  # 小五
+LINE = Pt(28)  # fixed line pitch of the body
+
+PAGE_WIDTH, PAGE_HEIGHT = Mm(210), Mm(297)
+MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = Mm(37), Mm(35), Mm(28), Mm(26)
+TEXT_WIDTH_MM = 210 - 28 - 26  # 156 mm
+FOOTER_DISTANCE = Mm(23)  # the page number sits about 7 mm below the text block
+RED = RGBColor(0xC0, 0x00, 0x00)
+
+STYLE_BODY = "Normal"
+STYLE_TITLE = "Title"
+STYLE_H1 = "Heading 1"
+STYLE_H2 = "Heading 2"
+STYLE_TABLE = "drafter 表格文字"
+STYLE_TABLE_SMALL = "drafter 表格文字（小）"
+STYLE_PLAIN = "drafter 不缩进"
+
+
+def render_docx(report: Report) -> bytes:
+    doc = Document()
+    _page_setup(doc)
+    _styles(doc)
+    _page_numbers(doc)
+    if report.cover_letter is not None:
+        _cover_letter(doc, report.cover_letter)
+    _title(doc, report.title)
+    for paragraph in report.preamble:
+        _body(doc, paragraph)
+    for section in report.sections:
+        _section(doc, section)
+    properties = doc.core_properties
+    properties.title = report.title
+    properties.subject = "政府信息公开工作年度报告"
+    properties.author = report.agency
+    properties.comments = f"drafter {__version__}；版式 {report.layout}"
+    properties.language = "zh-CN"
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+# ---- fonts ---------------------------------------------------------------------------------
+
+
+def _fonts(rpr: object, east_asia: str, size: Pt | None = None, *, bold: bool = False) -> None:
+    """Name the East Asian and Latin fonts explicitly on an rPr element, and drop the theme
+    fonts that would override them."""
+    rfonts = rpr.get_or_add_rFonts()  # type: ignore[attr-defined]
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        rfonts.attrib.pop(qn(attr), None)
+    rfonts.set(qn("w:ascii"), LATIN_FONT)
+    rfonts.set(qn("w:hAnsi"), LATIN_FONT)
+    rfonts.set(qn("w:cs"), LATIN_FONT)
+    rfonts.set(qn("w:eastAsia"), east_asia)
+    rfonts.set(qn("w:hint"), "eastAsia")
+    if size is not None:
+        for tag in ("w:sz", "w:szCs"):
+            element = rpr.find(qn(tag))  # type: ignore[attr-defined]
+            if element is None:
+                element = OxmlElement(tag)
+                rpr.append(element)  # type: ignore[attr-defined]
+            element.set(qn("w:val"), str(int(size.pt * 2)))
+    for tag in ("w:b", "w:bCs"):
+        element = rpr.find(qn(tag))  # type: ignore[attr-defined]
+        if element is None:
+            element = OxmlElement(tag)
+            rpr.append(element)  # type: ignore[attr-defined]
+        element.set(qn("w:val"), "1" if bold else "0")
+
+
+def _style_fonts(style: BaseStyle, east_asia: str, size: Pt, *, bold: bool = False) -> None:
+    _fonts(style.element.get_or_add_rPr(), east_asia, size, bold=bold)
+    style.font.color.rgb = RGBColor(0, 0, 0)
+    style.font.italic = False
+
+
+def _indent_chars(paragraph_format_element: object, first_line_chars: int) -> None:
+    """First-line indent in characters (w:firstLineChars), which Word and WPS honour exactly."""
+    ppr = paragraph_format_element
+    ind = ppr.find(qn("w:ind"))  # type: ignore[attr-defined]
+    if ind is None:
+        ind = OxmlElement("w:ind")
+        ppr.append(ind)  # type: ignore[attr-defined]
+    if first_line_chars:
+        ind.set(qn("w:firstLineChars"), str(first_line_chars * 100))
+        ind.set(qn("w:firstLine"), str(int(first_line_chars * 16 * 20)))
+    else:
+        ind.set(qn("w:firstLineChars"), "0")
+        ind.set(qn("w:firstLine"), "0")
+
+
+# ---- page and styles -----------------------------------------------------------------------
+
+
+def _page_setup(doc: DocumentObject) -> None:
+    section = doc.sections[0]
+    section.start_type = WD_SECTION_START.NEW_PAGE
+    section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
+    section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
+    section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
+    section.footer_distance = FOOTER_DISTANCE
+    section.header_distance = Mm(15)
+
+
+def _styles(doc: DocumentObject) -> None:
+    styles = doc.styles
+    # Document defaults: Chinese language and fonts for anything not styled explicitly.
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    if defaults is not None:
+        rpr = defaults.find(qn("w:rPrDefault") + "/" + qn("w:rPr"))
+        if rpr is not None:
+            _fonts(rpr, BODY_FONT, SIZE_3)
+            lang = rpr.find(qn("w:lang"))
+            if lang is None:
+                lang = OxmlElement("w:lang")
+                rpr.append(lang)
+            lang.set(qn("w:val"), "en-US")
+            lang.set(qn("w:eastAsia"), "zh-CN")
+
+    body = styles[STYLE_BODY]
+    _style_fonts(body, BODY_FONT, SIZE_3)
+    fmt = body.paragraph_format
+    fmt.line_spacing, fmt.space_before, fmt.space_after = LINE, Pt(0), Pt(0)
+    fmt.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    fmt.widow_control = True
+    _indent_chars(body.element.get_or_add_pPr(), 2)
+
+    plain = styles.add_style(STYLE_PLAIN, 1)
+    plain.base_style = body
+    _style_fonts(plain, BODY_FONT, SIZE_3)
+    _indent_chars(plain.element.get_or_add_pPr(), 0)
+
+    title = styles[STYLE_TITLE]
+    title.base_style = body
+    _style_fonts(title, TITLE_FONT, SIZE_2)
+    fmt = title.paragraph_format
+    fmt.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    fmt.line_spacing = Pt(36)
+    fmt.space_before, fmt.space_after = Pt(0), LINE
+    title_ppr = title.element.get_or_add_pPr()
+    for border in title_ppr.findall(qn("w:pBdr")):
+        title_ppr.remove(border)
+    _indent_chars(title_ppr, 0)
+
+    for name, font in ((STYLE_H1, HEADING1_FONT), (STYLE_H2, HEADING2_FONT)):
+        heading = styles[name]
+        heading.base_style = body
+        _style_fonts(heading, font, SIZE_3)
+        fmt = heading.paragraph_format
+        fmt.line_spacing, fmt.space_before, fmt.space_after = LINE, Pt(0), Pt(0)
+        fmt.keep_with_next = True
+        fmt.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        _indent_chars(heading.element.get_or_add_pPr(), 2)
+
+    for name, size in ((STYLE_TABLE, SIZE_5), (STYLE_TABLE_SMALL, SIZE_SMALL_5)):
+        table_text = styles.add_style(name, 1)
+        table_text.base_style = body
+        _style_fonts(table_text, TABLE_FONT, size)
+        fmt = table_text.paragraph_format
+        fmt.line_spacing = 1.0
+        fmt.space_before, fmt.space_after = Pt(0), Pt(0)
+        fmt.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _indent_chars(table_text.element.get_or_add_pPr(), 0)
+
+
+def _run(paragraph: DocxParagraph, text: str, east_asia: str, size: Pt | None = None) -> None:
+    run = paragraph.add_run(text)
+    _fonts(run._r.get_or_add_rPr(), east_asia, size)
+
+
+# ---- page numbers --------------------------------------------------------------------------
+
+
+def _page_field(paragraph: DocxParagraph) -> None:
+    """— N — with a PAGE field, in 4号 宋体 (digits in Times New Roman would be wrong here:
+    GB/T 9704 asks for 半角宋体 digits)."""
+
+    def run(element: OxmlElement | None = None, text: str | None = None) -> None:
+        r = paragraph.add_run(text or "")
+        rpr = r._r.get_or_add_rPr()
+        _fonts(rpr, PAGE_NUMBER_FONT, SIZE_4)
+        rfonts = rpr.get_or_add_rFonts()
+        rfonts.set(qn("w:ascii"), PAGE_NUMBER_FONT)
+        rfonts.set(qn("w:hAnsi"), PAGE_NUMBER_FONT)
+        if element is not None:
+            r._r.append(element)
+
+    def fld(kind: str) -> OxmlElement:
+        element = OxmlElement("w:fldChar")
+        element.set(qn("w:fldCharType"), kind)
+        return element
+
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = " PAGE "
+    run(text="— ")
+    run(fld("begin"))
+    run(instr)
+    run(fld("separate"))
+    run(text="1")
+    run(fld("end"))
+    run(text=" —")
+
+
+def _page_numbers(doc: DocumentObject) -> None:
+    doc.settings.odd_and_even_pages_header_footer = True
+    section = doc.sections[0]
+    for footer, alignment in (
+        (section.footer, WD_ALIGN_PARAGRAPH.RIGHT),  # odd pages: right, one character in
+        (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT),  # even pages: left
+    ):
+        footer.is_linked_to_previous = False
+        paragraph = footer.paragraphs[0]
+        paragraph.style = doc.styles[STYLE_PLAIN]
+        fmt = paragraph.paragraph_format
+        fmt.alignment = alignment
+        fmt.line_spacing = 1.0
+        if alignment == WD_ALIGN_PARAGRAPH.RIGHT:
+            fmt.right_indent = SIZE_4
+        else:
+            fmt.left_indent = SIZE_4
+        _page_field(paragraph)
+
+
+# ---- text ----------------------------------------------------------------------------------
+
+
+TITLE_CHARS_PER_LINE = 20  # 156 mm at 二号
+
+
+def title_lines(text: str) -> list[str]:
+    """GB/T 9704 wants a long title split at a meaningful point: after the year, so that
+    "政府信息公开工作年度报告" stays whole on the second line."""
+    if len(text) <= TITLE_CHARS_PER_LINE:
+        return [text]
+    match = re.search(r"\d{4}年", text)
+    if match is None or match.end() >= len(text):
+        return [text]
+    return [text[: match.end()], text[match.end() :]]
+
+
+def _title(doc: DocumentObject, text: str) -> None:
+    paragraph = doc.add_paragraph(style=STYLE_TITLE)
+    for index, line in enumerate(title_lines(text)):
+        if index:
+            brk = paragraph.add_run()
+            _fonts(brk._r.get_or_add_rPr(), TITLE_FONT)
+            brk.add_break()
+        _run(paragraph, line, TITLE_FONT)
+
+
+def _body(doc: DocumentObject, paragraph: Paragraph) -> None:
+    out = doc.add_paragraph(style=STYLE_BODY)
+    _run(out, paragraph.text, BODY_FONT)
+
+
+def _section(doc: DocumentObject, section: Section) -> None:
+    style, font = (STYLE_H1, HEADING1_FONT) if section.level == 1 else (STYLE_H2, HEADING2_FONT)
+    heading = doc.add_paragraph(style=style)
+    heading.paragraph_format.page_break_before = section.new_page
+    _run(heading, section.heading, font)
+    for block in section.blocks:
+        if isinstance(block, Paragraph):
+            _body(doc, block)
+        else:
+            _table(doc, block)
+    for sub in section.subsections:
+        _section(doc, sub)
+
+
+# ---- tables --------------------------------------------------------------------------------
+
+
+def _widths_mm(table: Table) -> list[float]:
+    weights = list(table.widths) or [1.0] * table.columns
+    total = sum(weights)
+    return [TEXT_WIDTH_MM * w / total for w in weights]
+
+
+def _table(doc: DocumentObject, table: Table) -> None:
+    out = doc.add_table(rows=table.rows, cols=table.columns)
+    out.style = doc.styles["Table Grid"]
+    out.alignment = WD_TABLE_ALIGNMENT.CENTER
+    out.autofit = False
+    tbl_pr = out._tbl.tblPr
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    tbl_pr.append(layout)
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), "57")  # 1 mm: ten columns must fit 156 mm
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    tbl_pr.append(margins)
+    widths = _widths_mm(table)
+    for index, column in enumerate(out.columns):
+        column.width = Mm(widths[index])
+    # The grid before merging, read once: python-docx's table.cell() rebuilds the whole
+    # cell list on every call. Merge regions are disjoint, so these cells stay valid.
+    grid = out._cells
+    for index, cell in enumerate(grid):
+        cell.width = Mm(widths[index % table.columns])
+    for row_index, row in enumerate(out.rows):
+        tr_pr = row._tr.get_or_add_trPr()
+        tr_pr.append(OxmlElement("w:cantSplit"))
+        if row_index < table.header_rows:
+            tr_pr.append(OxmlElement("w:tblHeader"))
+    style = STYLE_TABLE_SMALL if table.small else STYLE_TABLE
+    style_id = doc.styles[style].style_id  # set by id: assigning a style object is slow
+    for cell in table.cells:
+        target = grid[cell.row * table.columns + cell.col]
+        if cell.rowspan > 1 or cell.colspan > 1:
+            last_row, last_col = cell.row + cell.rowspan - 1, cell.col + cell.colspan - 1
+            target = target.merge(grid[last_row * table.columns + last_col])
+        _cell_text(
+            target, cell.text, style, style_id, left=cell.role == "label" and cell.rowspan == 1
+        )
+        # Keep each table on one page (it moves to the next page whole): every row but
+        # the last keeps with the next one.
+        if cell.row + cell.rowspan < table.rows:
+            for paragraph in target.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
+    doc.add_paragraph(style=STYLE_PLAIN)  # a line of space after the table
+
+
+def _cell_text(cell: _Cell, text: str, style: str, style_id: str, *, left: bool) -> None:
+    paragraphs = cell.paragraphs
+    for extra in paragraphs[1:]:  # merging leaves the merged cells' empty paragraphs behind
+        extra._p.getparent().remove(extra._p)
+    paragraph = paragraphs[0]
+    paragraph._p.style = style_id
+    if left:
+        paragraph.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    for run in list(paragraph.runs):
+        run._r.getparent().remove(run._r)
+    size = SIZE_SMALL_5 if style == STYLE_TABLE_SMALL else SIZE_5
+    _run(paragraph, text, TABLE_FONT, size)
+    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+
+
+# ---- cover letter --------------------------------------------------------------------------
+
+
+def _plain(
+    doc: DocumentObject,
+    text: str = "",
+    *,
+    align: int | None = None,
+    font: str = BODY_FONT,
+    size: Pt | None = None,
+    indent_chars: int = 0,
+) -> DocxParagraph:
+    paragraph = doc.add_paragraph(style=STYLE_PLAIN if not indent_chars else STYLE_BODY)
+    if align is not None:
+        paragraph.paragraph_format.alignment = align
+    if text:
+        _run(paragraph, text, font, size)
+    return paragraph
+
+
+def _cover_letter(doc: DocumentObject, letter: CoverLetter) -> None:
+    mark = _plain(doc, align=WD_ALIGN_PARAGRAPH.CENTER)
+    mark.paragraph_format.line_spacing = Pt(44)
+    run = mark.add_run(letter.agency)
+    _fonts(run._r.get_or_add_rPr(), TITLE_FONT, Pt(30))
+    run.font.color.rgb = RED
+    _red_rule(mark)
+    if letter.doc_number:
+        _plain(doc, letter.doc_number, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _plain(doc)
+    _title(doc, letter.title)
+    _plain(doc, f"{letter.recipient}：")
+    for text in letter.body:
+        _plain(doc, text, indent_chars=2)
+    _plain(doc)
+    _plain(doc, f"附件：{letter.attachment}", indent_chars=2)
+    _plain(doc)
+    _plain(doc)
+    signature = _plain(doc, letter.agency, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    signature.paragraph_format.right_indent = Pt(16 * 4)
+    if letter.date:
+        date = _plain(doc, letter.date, align=WD_ALIGN_PARAGRAPH.RIGHT)
+        date.paragraph_format.right_indent = Pt(16 * 4)
+    if letter.contact:
+        _plain(doc, letter.contact, indent_chars=2)
+    brk = doc.add_paragraph(style=STYLE_PLAIN)
+    brk.add_run().add_break(WD_BREAK.PAGE)
+    _plain(doc, "附件", font=HEADING1_FONT)
+    _plain(doc)
+
+
+def _red_rule(paragraph: DocxParagraph) -> None:
+    """The red separator line under the 发文机关标志 of a letter."""
+    ppr = paragraph._p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    bottom.set(qn("w:val"), "thickThinSmallGap")
+    bottom.set(qn("w:sz"), "24")
+    bottom.set(qn("w:space"), "4")
+    bottom.set(qn("w:color"), "C00000")
+    borders.append(bottom)
+    ppr.append(borders)
+
+
+def paragraphs_text(doc_bytes: bytes) -> Iterable[str]:  # pragma: no cover - debugging aid
+    document = Document(io.BytesIO(doc_bytes))
+    return [p.text for p in document.paragraphs]

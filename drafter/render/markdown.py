@@ -1,0 +1,38 @@
+"""A `Report` as Markdown for websites and review tools.
+
+Markdown tables cannot merge cells, so the official tables are embedded as HTML tables
+(which CommonMark and GitHub-flavoured Markdown pass through), keeping rowspan/colspan.
+"""
+
+from __future__ import annotations
+
+from drafter.render.html import table_html
+from drafter.report import Paragraph, Report, Section
+
+
+def _escape(text: str) -> str:
+    """Keep prose from being read as Markdown syntax (a leading "1." or "#", stray "*")."""
+    for char in ("\\", "*", "_", "`", "#", "<", ">", "[", "]"):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _section(section: Section) -> list[str]:
+    out = [("## " if section.level == 1 else "### ") + _escape(section.heading), ""]
+    for block in section.blocks:
+        if isinstance(block, Paragraph):
+            out += [_escape(block.text), ""]
+        else:
+            out += [table_html(block), ""]
+    for sub in section.subsections:
+        out += _section(sub)
+    return out
+
+
+def render_markdown(report: Report) -> bytes:
+    lines = [f"# {_escape(report.title)}", ""]
+    for paragraph in report.preamble:
+        lines += [_escape(paragraph.text), ""]
+    for section in report.sections:
+        lines += _section(section)
+    return ("\n".join(lines).rstrip() + "\n").encode("utf-8")

@@ -1,0 +1,266 @@
+"""The rendered files read back: values at their official places, merges, fonts, page."""
+
+from __future__ import annotations
+
+import io
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from conftest import SAMPLE, distinct_data, load_data
+from docx import Document
+from docx.enum.text import WD_LINE_SPACING
+from docx.oxml.ns import qn
+
+from drafter.draft import draft_report
+from drafter.formats import load_layout
+from drafter.load import load_stats
+from drafter.read.docx import docx_tables
+from drafter.read.html import html_tables
+from drafter.read.tables import read_values
+from drafter.render.docx import render_docx
+from drafter.render.html import render_html
+from drafter.render.markdown import render_markdown
+from drafter.stats import Stats
+
+LAYOUTS = ["gov-info-disclosure-2021", "gov-info-disclosure-2021-seven-part"]
+
+
+def _stats(layout: str) -> Stats:
+    return load_data(dict(distinct_data(), format=layout))
+
+
+@pytest.fixture(scope="module", params=LAYOUTS)
+def rendered(request):
+    stats = _stats(request.param)
+    report = draft_report(stats)
+    return stats, report, render_docx(report), render_html(report)
+
+
+def _expected(stats: Stats, key: str) -> str:
+    from drafter.quantities import format_number
+
+    value = stats.value(key)
+    return "" if value is None else format_number(value)
+
+
+def _printed_tables(layout_id: str) -> list[str]:
+    layout = load_layout(layout_id)
+    return [s.table for s in layout.sections if s.table]
+
+
+# ---- docx ---------------------------------------------------------------------------------
+
+
+def test_docx_table_values_are_at_their_official_places(rendered):
+    stats, _, docx_bytes, _ = rendered
+    layout = load_layout(stats.format)
+    grids = docx_tables(docx_bytes)
+    table_ids = _printed_tables(stats.format)
+    assert len(grids) == len(table_ids)
+    for grid, table_id in zip(grids, table_ids, strict=True):
+        values = read_values(grid, layout.table(table_id))
+        for key, text in values.items():
+            assert text == _expected(stats, key), (table_id, key, text)
+
+
+def _tc_positions(table) -> dict[object, set[tuple[int, int]]]:
+    spans: dict[object, set[tuple[int, int]]] = {}
+    columns = len(table.columns)
+    for index, cell in enumerate(table._cells):
+        spans.setdefault(cell._tc, set()).add(divmod(index, columns))
+    return spans
+
+
+def test_docx_merged_cells_span_what_the_format_says(rendered):
+    _, report, docx_bytes, _ = rendered
+    document = Document(io.BytesIO(docx_bytes))
+    for docx_table, table in zip(document.tables, report.tables(), strict=True):
+        positions = _tc_positions(docx_table)
+        by_position = {p: tc for tc, ps in positions.items() for p in ps}
+        for cell in table.cells:
+            tc = by_position[(cell.row, cell.col)]
+            expected = {
+                (r, c)
+                for r in range(cell.row, cell.row + cell.rowspan)
+                for c in range(cell.col, cell.col + cell.colspan)
+            }
+            assert positions[tc] == expected, (table.id, cell.text, cell.row, cell.col)
+
+
+def test_docx_table_three_has_the_official_merges(rendered):
+    stats, _, docx_bytes, _ = rendered
+    document = Document(io.BytesIO(docx_bytes))
+    table_three = document.tables[_printed_tables(stats.format).index("applications")]
+    positions = _tc_positions(table_three)
+
+    def span(text: str) -> tuple[int, int]:
+        [cells] = [
+            p for tc, p in positions.items() if "".join(t.text for t in tc.iter(qn("w:t"))) == text
+        ]
+        rows = {r for r, _ in cells}
+        cols = {c for _, c in cells}
+        return len(rows), len(cols)
+
+    assert span("三、本年度办理结果") == (22, 1)
+    assert span("（三）不予公开") == (8, 1)
+    assert span("（四）无法提供") == (3, 1)
+    assert span("（五）不予处理") == (5, 1)
+    assert span("（六）其他处理") == (3, 1)
+    assert span("申请人情况") == (1, 7)
+    assert span("法人或其他组织") == (1, 5)
+    assert span("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）") == (3, 3)
+    table_four = document.tables[_printed_tables(stats.format).index("review_litigation")]
+    assert len(table_four.columns) == 15
+
+
+def test_docx_page_size_and_margins(rendered):
+    document = Document(io.BytesIO(rendered[2]))
+    section = document.sections[0]
+    mm = lambda length: round(length.mm, 1)  # noqa: E731
+    assert (mm(section.page_width), mm(section.page_height)) == (210.0, 297.0)
+    assert (mm(section.top_margin), mm(section.bottom_margin)) == (37.0, 35.0)
+    assert (mm(section.left_margin), mm(section.right_margin)) == (28.0, 26.0)
+
+
+def _east_asia(run) -> str | None:
+    rpr = run._r.rPr
+    fonts = None if rpr is None else rpr.rFonts
+    return None if fonts is None else fonts.get(qn("w:eastAsia"))
+
+
+def test_docx_every_run_names_its_east_asian_font(rendered):
+    document = Document(io.BytesIO(rendered[2]))
+    runs = [run for p in document.paragraphs for run in p.runs]
+    runs += [
+        run
+        for t in document.tables
+        for row in t.rows
+        for cell in row.cells
+        for p in cell.paragraphs
+        for run in p.runs
+    ]
+    assert runs
+    for run in runs:
+        assert _east_asia(run), run.text
+        assert run._r.rPr.rFonts.get(qn("w:ascii")) == "Times New Roman"
+
+
+def test_docx_styles_and_defaults_name_chinese_fonts_not_theme_fonts(rendered):
+    document = Document(io.BytesIO(rendered[2]))
+    styles_xml = document.styles.element
+    defaults = styles_xml.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    assert defaults.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "仿宋_GB2312"
+    assert defaults.find(qn("w:lang")).get(qn("w:eastAsia")) == "zh-CN"
+    expected = {
+        "Normal": "仿宋_GB2312",
+        "Title": "方正小标宋简体",
+        "Heading 1": "黑体",
+        "Heading 2": "楷体_GB2312",
+    }
+    for name, font in expected.items():
+        fonts = document.styles[name].element.rPr.rFonts
+        assert fonts.get(qn("w:eastAsia")) == font
+        assert fonts.get(qn("w:eastAsiaTheme")) is None and fonts.get(qn("w:asciiTheme")) is None
+
+
+def test_docx_title_headings_and_body_follow_gb_t_9704(rendered):
+    _, report, docx_bytes, _ = rendered
+    document = Document(io.BytesIO(docx_bytes))
+    paragraphs = document.paragraphs
+    title = paragraphs[0]
+    assert title.style.name == "Title"
+    assert "".join(r.text for r in title.runs).replace("\n", "") == report.title
+    assert document.styles["Title"].font.size.pt == 22
+    assert document.styles["Normal"].font.size.pt == 16
+    body = document.styles["Normal"].paragraph_format
+    assert body.line_spacing_rule == WD_LINE_SPACING.EXACTLY and body.line_spacing.pt == 28
+    ind = document.styles["Normal"].element.pPr.find(qn("w:ind"))
+    assert ind.get(qn("w:firstLineChars")) == "200"
+    headings = {p.text: p.style.name for p in paragraphs if p.style.name.startswith("Heading")}
+    assert headings["一、总体情况"] == "Heading 1"
+    assert any(name == "Heading 2" and text.startswith("（一）") for text, name in headings.items())
+    for table_style in ("drafter 表格文字", "drafter 表格文字（小）"):
+        assert document.styles[table_style].font.size.pt < 16
+
+
+def test_docx_tables_fit_the_text_width(rendered):
+    document = Document(io.BytesIO(rendered[2]))
+    for table in document.tables:
+        width = sum(column.width.mm for column in table.columns)
+        assert width <= 156.5, width
+
+
+def test_docx_page_numbers_odd_right_even_left(rendered):
+    document = Document(io.BytesIO(rendered[2]))
+    assert document.settings.odd_and_even_pages_header_footer
+    section = document.sections[0]
+    for footer, side in ((section.footer, "right"), (section.even_page_footer, "left")):
+        paragraph = footer.paragraphs[0]
+        xml = paragraph._p.xml
+        assert "PAGE" in xml and "— " in paragraph.text and " —" in paragraph.text
+        assert str(paragraph.paragraph_format.alignment).lower().startswith(side)
+        fonts = {r.get(qn("w:eastAsia")) for r in paragraph._p.iter(qn("w:rFonts"))}
+        assert fonts == {"宋体"}
+
+
+def test_docx_blank_cells_stay_blank_and_zeros_print_as_0():
+    report = draft_report(load_stats(SAMPLE))
+    grids = docx_tables(render_docx(report))
+    layout = load_layout("gov-info-disclosure-2021-seven-part")
+    values = read_values(grids[2], layout.table("review_litigation"))
+    assert values["review_litigation.review.upheld"] == ""
+    assert values["review_litigation.litigation_direct.upheld"] == "0"
+    table_three = read_values(grids[1], layout.table("applications"))
+    assert all(v != "" for v in table_three.values())
+
+
+def test_docx_cover_letter_puts_the_report_behind_it():
+    report = draft_report(load_stats(SAMPLE), cover_letter=True)
+    document = Document(io.BytesIO(render_docx(report)))
+    texts = [p.text for p in document.paragraphs if p.text]
+    assert texts[0] == "泉州市科学技术局"
+    assert texts[1] == "泉科函〔2024〕2号"
+    assert "泉州市科学技术局关于报送2023年政府信息公开工作年度报告的函" in texts[2].replace(
+        "\n", ""
+    )
+    assert texts[3] == "泉州市人民政府办公室："
+    assert "附件：泉州市科学技术局2023年政府信息公开工作年度报告" in texts
+    assert "（联系人：王燕双，联系电话：0595-22579326）" in texts
+    attachment = texts.index("附件")
+    assert texts[attachment + 1].replace("\n", "") == report.title
+    assert document.core_properties.title == report.title
+
+
+# ---- html and markdown -------------------------------------------------------------------------
+
+
+def test_html_is_well_formed_and_self_contained(rendered):
+    html = rendered[3].decode("utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    root = ET.fromstring(html.split("\n", 1)[1])
+    assert root.get("lang") == "zh-CN"
+    assert not re.search(r'(src|href)="', html)  # nothing to fetch
+    assert root.find("head/meta").get("charset") == "utf-8"
+
+
+def test_html_tables_parse_to_the_same_grid(rendered):
+    stats, report, _, html = rendered
+    layout = load_layout(stats.format)
+    grids = html_tables(html.decode("utf-8"))
+    for grid, table in zip(grids, report.tables(), strict=True):
+        assert grid == [[cell.text for cell in row] for row in table.grid()]
+        for key, text in read_values(grid, layout.table(table.id)).items():
+            assert text == _expected(stats, key)
+
+
+def test_markdown_carries_the_same_content(rendered):
+    _, report, _, _ = rendered
+    markdown = render_markdown(report).decode("utf-8")
+    assert markdown.startswith(f"# {report.title}\n")
+    for section in report.sections:
+        assert f"## {section.heading}" in markdown
+    grids = html_tables(markdown)
+    assert len(grids) == len(list(report.tables()))
+    for paragraph in report.paragraphs():
+        assert paragraph.text[:20] in markdown.replace("\\", "")
