@@ -264,3 +264,43 @@ def test_markdown_carries_the_same_content(rendered):
     assert len(grids) == len(list(report.tables()))
     for paragraph in report.paragraphs():
         assert paragraph.text[:20] in markdown.replace("\\", "")
+
+
+# ECMA-376 child order of the property elements drafter writes. Word refuses ("unreadable
+# content") a document whose children are out of this order; LibreOffice does not mind, so
+# rendering alone would not catch it.
+SCHEMA_ORDER = {
+    "rPr": "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss "
+    "imprint noProof snapToGrid vanish webHidden color spacing w kern position sz szCs "
+    "highlight u effect bdr shd fitText vertAlign rtl cs em lang eastAsianLayout specVanish "
+    "oMath rPrChange",
+    "pPr": "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr "
+    "suppressLineNumbers pBdr shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct "
+    "topLinePunct autoSpaceDE autoSpaceDN bidi adjustRightInd snapToGrid spacing ind "
+    "contextualSpacing mirrorIndents suppressOverlap jc textDirection textAlignment "
+    "textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange",
+    "tblPr": "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize "
+    "tblW jc tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook tblCaption "
+    "tblDescription tblPrChange",
+    "tcPr": "cnfStyle tcW gridSpan hMerge vMerge tcBorders shd noWrap tcMar textDirection "
+    "tcFitText vAlign hideMark headers cellIns cellDel cellMerge tcPrChange",
+}
+
+
+def test_docx_xml_children_are_in_schema_order():
+    import zipfile
+
+    report = draft_report(load_stats(SAMPLE), cover_letter=True)
+    archive = zipfile.ZipFile(io.BytesIO(render_docx(report)))
+    parts = [n for n in archive.namelist() if n.startswith("word/") and n.endswith(".xml")]
+    checked = 0
+    for part in parts:
+        root = ET.fromstring(archive.read(part))
+        for tag, order in SCHEMA_ORDER.items():
+            rank = {name: i for i, name in enumerate(order.split())}
+            for element in root.iter(qn(f"w:{tag}")):
+                names = [child.tag.split("}")[1] for child in element]
+                ranks = [rank[n] for n in names if n in rank]
+                assert ranks == sorted(ranks), (part, tag, names)
+                checked += 1
+    assert checked > 500

@@ -98,19 +98,19 @@ def _fonts(rpr: object, east_asia: str, size: Pt | None = None, *, bold: bool = 
     rfonts.set(qn("w:cs"), LATIN_FONT)
     rfonts.set(qn("w:eastAsia"), east_asia)
     rfonts.set(qn("w:hint"), "eastAsia")
+    # Children are added through python-docx's schema-aware helpers: Word refuses a document
+    # whose rPr children are out of the schema's order.
+    rpr.get_or_add_b().set(qn("w:val"), "1" if bold else "0")  # type: ignore[attr-defined]
+    rpr.get_or_add_bCs().set(qn("w:val"), "1" if bold else "0")  # type: ignore[attr-defined]
     if size is not None:
-        for tag in ("w:sz", "w:szCs"):
-            element = rpr.find(qn(tag))  # type: ignore[attr-defined]
-            if element is None:
-                element = OxmlElement(tag)
-                rpr.append(element)  # type: ignore[attr-defined]
-            element.set(qn("w:val"), str(int(size.pt * 2)))
-    for tag in ("w:b", "w:bCs"):
-        element = rpr.find(qn(tag))  # type: ignore[attr-defined]
-        if element is None:
-            element = OxmlElement(tag)
-            rpr.append(element)  # type: ignore[attr-defined]
-        element.set(qn("w:val"), "1" if bold else "0")
+        half_points = str(int(size.pt * 2))
+        sz = rpr.get_or_add_sz()  # type: ignore[attr-defined]
+        sz.set(qn("w:val"), half_points)
+        sz_cs = rpr.find(qn("w:szCs"))  # type: ignore[attr-defined]
+        if sz_cs is None:
+            sz_cs = OxmlElement("w:szCs")
+            sz.addnext(sz_cs)  # szCs directly follows sz in the schema
+        sz_cs.set(qn("w:val"), half_points)
 
 
 def _style_fonts(style: BaseStyle, east_asia: str, size: Pt, *, bold: bool = False) -> None:
@@ -121,11 +121,7 @@ def _style_fonts(style: BaseStyle, east_asia: str, size: Pt, *, bold: bool = Fal
 
 def _indent_chars(paragraph_format_element: object, first_line_chars: int) -> None:
     """First-line indent in characters (w:firstLineChars), which Word and WPS honour exactly."""
-    ppr = paragraph_format_element
-    ind = ppr.find(qn("w:ind"))  # type: ignore[attr-defined]
-    if ind is None:
-        ind = OxmlElement("w:ind")
-        ppr.append(ind)  # type: ignore[attr-defined]
+    ind = paragraph_format_element.get_or_add_ind()  # type: ignore[attr-defined]
     if first_line_chars:
         ind.set(qn("w:firstLineChars"), str(first_line_chars * 100))
         ind.set(qn("w:firstLine"), str(int(first_line_chars * 16 * 20)))
@@ -158,7 +154,7 @@ def _styles(doc: DocumentObject) -> None:
             lang = rpr.find(qn("w:lang"))
             if lang is None:
                 lang = OxmlElement("w:lang")
-                rpr.append(lang)
+                rpr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")
             lang.set(qn("w:val"), "en-US")
             lang.set(qn("w:eastAsia"), "zh-CN")
 
@@ -328,16 +324,16 @@ def _table(doc: DocumentObject, table: Table) -> None:
     out.alignment = WD_TABLE_ALIGNMENT.CENTER
     out.autofit = False
     tbl_pr = out._tbl.tblPr
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    tbl_pr.append(layout)
+    tbl_pr.get_or_add_tblLayout().set(qn("w:type"), "fixed")
     margins = OxmlElement("w:tblCellMar")
     for side in ("left", "right"):
         margin = OxmlElement(f"w:{side}")
         margin.set(qn("w:w"), "57")  # 1 mm: ten columns must fit 156 mm
         margin.set(qn("w:type"), "dxa")
         margins.append(margin)
-    tbl_pr.append(margins)
+    tbl_pr.insert_element_before(
+        margins, "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange"
+    )
     widths = _widths_mm(table)
     for index, column in enumerate(out.columns):
         column.width = Mm(widths[index])
@@ -435,6 +431,38 @@ def _cover_letter(doc: DocumentObject, letter: CoverLetter) -> None:
     _plain(doc)
 
 
+# What may follow w:pBdr inside w:pPr (ECMA-376 CT_PPrBase order).
+_AFTER_PBDR = (
+    "w:shd",
+    "w:tabs",
+    "w:suppressAutoHyphens",
+    "w:kinsoku",
+    "w:wordWrap",
+    "w:overflowPunct",
+    "w:topLinePunct",
+    "w:autoSpaceDE",
+    "w:autoSpaceDN",
+    "w:bidi",
+    "w:adjustRightInd",
+    "w:snapToGrid",
+    "w:spacing",
+    "w:ind",
+    "w:contextualSpacing",
+    "w:mirrorIndents",
+    "w:suppressOverlap",
+    "w:jc",
+    "w:textDirection",
+    "w:textAlignment",
+    "w:textboxTightWrap",
+    "w:outlineLvl",
+    "w:divId",
+    "w:cnfStyle",
+    "w:rPr",
+    "w:sectPr",
+    "w:pPrChange",
+)
+
+
 def _red_rule(paragraph: DocxParagraph) -> None:
     """The red separator line under the 发文机关标志 of a letter."""
     ppr = paragraph._p.get_or_add_pPr()
@@ -445,7 +473,7 @@ def _red_rule(paragraph: DocxParagraph) -> None:
     bottom.set(qn("w:space"), "4")
     bottom.set(qn("w:color"), "C00000")
     borders.append(bottom)
-    ppr.append(borders)
+    ppr.insert_element_before(borders, *_AFTER_PBDR)
 
 
 def paragraphs_text(doc_bytes: bytes) -> Iterable[str]:  # pragma: no cover - debugging aid
