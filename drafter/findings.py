@@ -80,6 +80,36 @@ CODES: dict[str, Code] = {
         _code("E-FACT-CYCLE", "N-10", "事实的组成部分循环引用"),
         _code("W-FACT-PART-UNIT", "N-10", "事实与其组成部分的计量单位不同"),
         _code("E-NOTE-REF", "N-1", "素材中的占位符引用了不存在的事实或表格单元格"),
+        # Numbers in the prose (drafter verify)
+        _code("E-NUM-UNKNOWN", "N-1", "正文中的数在统计数据中找不到来源"),
+        _code("E-NUM-MISMATCH", "N-1", "正文中的数与上下文所指的统计数据不符"),
+        _code("E-NUM-APPROX", "N-1", "正文中的约数（800多条、近百件）不包含统计数据的值"),
+        _code("E-NUM-UNIT", "N-1", "正文中的数与统计数据数值相同而单位不同"),
+        _code("W-NUM-UNSURE", "N-11", "正文中的数与统计数据数值相同，但上下文看不出是同一个数"),
+        _code("E-NUM-PERCENT", "N-2", "百分比与所述的分项和总数算不上"),
+        _code("A-NUM-YOY", "X-5", "与上年相比的变化无法核对或与上年数据不符"),
+        _code("E-CLAIM-UPHELD", "N-3", "“均获维持”等说法与表四的纠正、未审结案件不符"),
+        _code("E-CLAIM-NONE", "N-1", "“未收到申请”“未发生复议诉讼”等说法与统计数据不符"),
+        # The document as a whole (drafter verify)
+        _code("E-DOC-PARTS", "N-4", "前言所说的部分数或部分名称与正文标题不符"),
+        _code("E-DOC-PERIOD", "N-5", "统计期限或报告年度与统计年度不符"),
+        _code("W-DOC-PERIOD-MISSING", "N-5", "没有写明统计期限"),
+        _code("E-DOC-BASIS", "N-6", "引用了已被替代的格式依据〔2019〕60号"),
+        _code("W-DOC-BASIS-MISSING", "N-6", "未引用格式依据国办公开办函〔2021〕30号"),
+        _code("E-DOC-FEE", "N-7", "没有说明信息处理费收取情况（即使为零也应说明）"),
+        _code(
+            "W-DOC-TOPICS",
+            "N-8",
+            "总体情况缺少规定的方面（主动公开、依申请公开、政府信息管理、平台建设、监督保障）",
+        ),
+        _code("E-DOC-TEMPLATE", "N-9", "留有模板、说明或待补充的文字"),
+        _code("E-DOC-SECTION", "§2.1", "缺少版式规定的部分"),
+        # Tables read back from a document (drafter verify)
+        _code("E-TABLE-LABEL", "F-1", "表格的行名或列名与官方格式不一致"),
+        _code("E-TABLE-2019", "F-2", "表格使用了2019年试行格式的行列"),
+        _code("E-TABLE-MISSING", "F-3", "表格缺少官方格式的行、列或单元格"),
+        _code("E-TABLE-VALUE", "N-1", "文档表格中的数与统计数据不符"),
+        _code("W-TABLE-TEXT", "F-5", "数字单元格中有文字（如“/”“--”“减4”）"),
         # Contact block
         _code("W-CONTACT-POSTCODE", "§2.2", "前言联系方式中的邮政编码与发布机关所在的市、省不符"),
     ]
@@ -88,8 +118,10 @@ CODES: dict[str, Code] = {
 
 @dataclass(frozen=True)
 class Location:
-    """Where a finding points: the statistics key path and, for table cells, the official
-    table, row label and column header; the file and line when known."""
+    """Where a finding points. In statistics: the key path and, for table cells, the official
+    table, row label and column header, with the file and line. In a document's prose: the
+    section heading, the paragraph's number within it, the sentence and the number's text
+    (its character span within the paragraph)."""
 
     path: str | None = None
     table: str | None = None
@@ -97,9 +129,21 @@ class Location:
     column: str | None = None
     file: str | None = None
     line: int | None = None
+    section: str | None = None
+    paragraph: int | None = None  # 1-based, within the section
+    sentence: str | None = None
+    text: str | None = None  # the offending text itself, e.g. 15件
+    span: tuple[int, int] | None = None  # of `text` within the paragraph
 
     def label(self) -> str:
-        """The official labels, as a reader of the printed table would name the place."""
+        """The official labels, as a reader of the printed document would name the place."""
+        if self.section is not None or self.paragraph is not None:
+            parts = [self.section or "前言"]
+            if self.paragraph is not None:
+                parts.append(f"第{self.paragraph}段")
+            if self.text:
+                parts.append(f"“{self.text}”")
+            return " · ".join(parts)
         parts = [p for p in (self.table, self.row, self.column) if p]
         return " · ".join(parts) if parts else (self.path or "")
 
@@ -129,6 +173,8 @@ class Finding:
 
     def to_dict(self) -> dict[str, object]:
         location = {k: v for k, v in asdict(self.location).items() if v is not None}
+        if "span" in location:
+            location["span"] = list(location["span"])
         return {
             "code": self.code,
             "severity": self.severity.value,

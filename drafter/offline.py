@@ -30,6 +30,7 @@ PROMPTS_ENV = "DRAFTER_PROMPTS_DIR"
 _CN_DIGITS = "零一二三四五六七八九十"
 _ORDINAL = re.compile(r"^(（[一二三四五六七八九十]+）|[一二三四五六七八九十]+、|\d+\.)")
 _END = "。！？；：…”』」）)"
+_REMARK = re.compile(r"（[^（）]*）$")  # 部分公开（区分处理的……）: the remark stays in the table
 
 
 def chinese_count(n: int) -> str:
@@ -176,7 +177,7 @@ class OfflineDrafter:
                 raise InputError(f"模板引用了不存在的表格项 {key}")
             parts = first.row_label.split(" · ")
             label = parts[min(depth - 1, len(parts) - 1)]
-        return _ORDINAL.sub("", label)
+        return _REMARK.sub("", _ORDINAL.sub("", label))
 
     def _all_cells(self) -> list[tuple[str, Any]]:
         return [(k, i) for t in self.layout.tables.values() for k, i in t.cells.items()]

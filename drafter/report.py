@@ -15,7 +15,10 @@ OFFLINE = "offline"
 EDITOR = "editor"
 
 
-@dataclass
+DOCUMENT = "document"  # read back from a file: who wrote it is not known
+
+
+@dataclass(eq=False)
 class Paragraph:
     text: str
     author: str = OFFLINE
@@ -45,6 +48,7 @@ class Table:
     cells: list[Cell]
     widths: tuple[float, ...] = ()  # relative column widths; equal when empty
     small: bool = False  # set in the smaller of the two table sizes (table 三)
+    exact: bool = True  # False when read from plain text, where merges are lost
 
     def grid(self) -> list[list[Cell]]:
         """rows × columns, a merged cell repeated at every position it covers."""
@@ -115,3 +119,19 @@ class Report:
         for _, block in self.walk():
             if isinstance(block, Table):
                 yield block
+
+    def located_paragraphs(self) -> Iterator[tuple[str | None, int, Paragraph]]:
+        """(section heading or None for the preamble, 1-based number within it, paragraph):
+        how findings name a paragraph."""
+        for number, paragraph in enumerate(self.preamble, 1):
+            yield None, number, paragraph
+
+        def walk(section: Section) -> Iterator[tuple[str | None, int, Paragraph]]:
+            paragraphs = [b for b in section.blocks if isinstance(b, Paragraph)]
+            for number, paragraph in enumerate(paragraphs, 1):
+                yield section.heading, number, paragraph
+            for sub in section.subsections:
+                yield from walk(sub)
+
+        for section in self.sections:
+            yield from walk(section)

@@ -1,0 +1,414 @@
+"""Recall and false alarms of `drafter verify` on a corpus with planted errors.
+
+    .venv/bin/python benchmarks/verify/run.py [--drafts 40] [--seed 7] [--show 10]
+
+The corpus of correct narrative paragraphs:
+  - the bundled sample's offline draft (its one real contradiction, 11 vs 14, is excluded
+    from the correct set and counted as a known error);
+  - offline drafts for `--drafts` random consistent statistics, with facts and notes;
+  - the hand-written paragraphs of benchmarks/verify/corpus.yaml (three realistic scenarios
+    with years, dates, citations, document numbers, phones, enumerations, fixed phrases).
+
+False alarms: findings on the correct corpus, per 100 numeric mentions in it.
+Recall: planted errors flagged. A mutator plants one error per mutant, next to a statistic:
+value ±1, value ×10, the value of another quantity of the same unit, a changed unit, a
+Chinese numeral with a wrong value, a group total replaced by one of its parts, an
+approximate form that excludes the true value, and a wrong number in a tracked insertion
+of a .docx. An error counts as flagged when a finding (error or warning) points at it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import random
+import sys
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import yaml  # noqa: E402
+
+from drafter.draft import draft_report  # noqa: E402
+from drafter.findings import Location, Severity  # noqa: E402
+from drafter.formats import load_layout  # noqa: E402
+from drafter.load import load_stats, stats_from_data  # noqa: E402
+from drafter.numbers import find_numbers, to_chinese  # noqa: E402
+from drafter.quantities import quantities  # noqa: E402
+from drafter.stats import APPLICANT_COLUMNS, Stats  # noqa: E402
+from drafter.verify import Verifier  # noqa: E402
+
+SAMPLE = ROOT / "samples" / "quanzhou-kj-2023" / "stats.yaml"
+OUTCOMES = [
+    ("disclosed",),
+    ("partially_disclosed",),
+    *[
+        ("withheld", n)
+        for n in (
+            "state_secret",
+            "prohibited_by_law",
+            "security_stability",
+            "third_party_rights",
+            "internal_affairs",
+            "process_information",
+            "enforcement_files",
+            "query_matters",
+        )
+    ],
+    *[("unavailable", n) for n in ("not_held", "needs_creation", "unclear_after_correction")],
+    *[
+        ("not_processed", n)
+        for n in ("complaints", "duplicate", "publications", "excessive", "confirm_or_reissue")
+    ],
+    *[("other", n) for n in ("no_correction", "fee_unpaid", "other")],
+]
+EMPTY = {
+    "format": "gov-info-disclosure-2021",
+    "proactive": {},
+    "applications": {},
+    "review_litigation": {},
+    "processing_fees": {},
+}
+FACT_TEMPLATES = [
+    ("overall.proactive", "主动公开政府信息", "条"),
+    ("overall.proactive", "发布政策解读", "篇"),
+    ("overall.proactive", "召开新闻发布会", "场"),
+    ("overall.platforms", "在政务新媒体发布信息", "条"),
+    ("overall.platforms", "编印政府公报", "期"),
+    ("overall.supervision", "组织业务培训", "次"),
+    ("overall.supervision", "参训人员", "人次"),
+    ("overall.management", "开展公开属性审查", "件"),
+    ("overall.management", "更新政府信息公开目录", "项"),
+    ("other", "办理人大代表建议", "件"),
+]
+
+
+def _stats(data: dict, name: str) -> Stats:
+    return stats_from_data(data, {}, name)
+
+
+def random_stats(rng: random.Random, index: int) -> Stats:
+    outcomes = {
+        p: {c: rng.choice([0, 0, 0, rng.randint(1, 40)]) for c in APPLICANT_COLUMNS}
+        for p in OUTCOMES
+    }
+    closed = {c: sum(outcomes[p][c] for p in OUTCOMES) for c in APPLICANT_COLUMNS}
+    forward = {c: rng.choice([0, 0, rng.randint(0, 5)]) for c in APPLICANT_COLUMNS}
+    carried = {c: rng.randint(0, closed[c] + forward[c]) // 3 for c in APPLICANT_COLUMNS}
+    new = {c: closed[c] + forward[c] - carried[c] for c in APPLICANT_COLUMNS}
+    results: dict = {}
+    for path in OUTCOMES:
+        node = results
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = dict(outcomes[path])
+
+    def block() -> dict:
+        return {
+            c: rng.choice([0, 0, 0, rng.randint(1, 6)])
+            for c in ("upheld", "corrected", "other", "pending")
+        }
+
+    issued = rng.randint(0, 20)
+    facts, notes = [], {}
+    chosen = rng.sample(FACT_TEMPLATES, 6)
+    for number, (section, label, unit) in enumerate(chosen):
+        fact_id = f"f{number}"
+        facts.append(
+            {
+                "id": fact_id,
+                "label": label,
+                "value": rng.randint(2, 3000),
+                "unit": unit,
+                "section": section,
+            }
+        )
+        if rng.random() < 0.5:  # some facts are cited in the notes, the others listed
+            notes.setdefault(section, []).append(f"全年{label}{{{fact_id}}}，工作成效明显")
+    notes["problems"] = "政策解读形式较为单一。下一步将丰富解读形式"
+    data = {
+        "format": rng.choice(["gov-info-disclosure-2021", "gov-info-disclosure-2021-seven-part"]),
+        "agency": rng.choice(
+            ["某某市某某局", "某某县人民政府", "某某镇人民政府", "某某区某某委员会"]
+        ),
+        "year": 2023,
+        "proactive": {
+            "rules": {"issued": 0, "repealed": 0, "in_force": 0},
+            "normative_documents": {
+                "issued": issued,
+                "repealed": rng.randint(0, 5),
+                "in_force": issued + rng.randint(0, 60),
+            },
+            "licensing": rng.choice([0, rng.randint(1, 3000)]),
+            "penalty": rng.choice([0, rng.randint(1, 500)]),
+            "enforcement": rng.choice([0, rng.randint(1, 50)]),
+        },
+        "applications": {
+            "new_received": new,
+            "carried_over": carried,
+            "results": results,
+            "carried_forward": forward,
+        },
+        "review_litigation": {
+            "review": block(),
+            "litigation_direct": block(),
+            "litigation_after_review": block(),
+        },
+        "processing_fees": rng.choice(
+            [
+                {"notices": 0, "notified_yuan": 0, "collected_yuan": 0},
+                {"notices": 2, "notified_yuan": 300, "collected_yuan": 200},
+            ]
+        ),
+        "facts": facts,
+        "notes": notes,
+    }
+    return _stats(data, f"random-{index}")
+
+
+def corpus(drafts: int, seed: int) -> list[tuple[Stats, list[tuple[str, str]]]]:
+    """(statistics, [(section, paragraph)]) for every document of the corpus."""
+    out = []
+    sample = load_stats(SAMPLE)
+    out.append((sample, _paragraphs(draft_report(sample))))
+    rng = random.Random(seed)
+    for index in range(drafts):
+        stats = random_stats(rng, index)
+        out.append((stats, _paragraphs(draft_report(stats))))
+    data = yaml.safe_load((Path(__file__).parent / "corpus.yaml").read_text(encoding="utf-8"))
+    for scenario in data["scenarios"]:
+        merged = {**copy.deepcopy(EMPTY), **scenario["stats"]}
+        stats = _stats(_decimals(merged), scenario["name"])
+        out.append((stats, [(scenario["name"], p) for p in scenario["paragraphs"]]))
+    return out
+
+
+def _decimals(node):  # yaml.safe_load gives floats; the statistics want exact decimals
+    if isinstance(node, dict):
+        return {k: _decimals(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_decimals(v) for v in node]
+    if isinstance(node, float):
+        return Decimal(repr(node))
+    return node
+
+
+def _paragraphs(report) -> list[tuple[str, str]]:
+    return [(heading or "前言", p.text) for heading, _, p in report.located_paragraphs()]
+
+
+def _verifier(stats: Stats) -> Verifier:
+    layout = load_layout(stats.format)
+    return Verifier(stats, layout, quantities(stats, layout))
+
+
+def _flags(verifier: Verifier, text: str) -> list:
+    return [
+        f
+        for f in verifier.paragraph(text, Location(section="s", paragraph=1))
+        if f.severity is not Severity.ADVICE
+    ]
+
+
+# ---- mutations ------------------------------------------------------------------------------
+
+SWAP_UNITS = {
+    "件": "条",
+    "条": "件",
+    "份": "条",
+    "期": "条",
+    "次": "场",
+    "场": "次",
+    "篇": "件",
+    "人次": "人",
+    "个": "条",
+    "项": "条",
+    "%": "件",
+    "元": "件",
+    "万元": "元",
+}
+
+
+def mutants(text: str, verifier: Verifier, rng: random.Random) -> list[tuple[str, str, int, int]]:
+    """(kind, mutated text, start, end of the mutated number) for the statistics of `text`."""
+    out: list[tuple[str, str, int, int]] = []
+    values = sorted({Decimal(q.value) for q in verifier.quantities.values()})
+    for mention in find_numbers(text):
+        if mention.form != "arabic" or mention.unit is None or mention.value == 0:
+            continue
+        raw = text[mention.start : mention.end]
+        digits = "".join(ch for ch in raw if ch.isdigit() or ch == ".")
+        if not digits or raw.startswith(("近", "约", "超过", "逾")):
+            continue
+        start = mention.start + raw.index(digits[0])
+        end = start + len(digits)
+        number = Decimal(digits)
+
+        def replaced(new: str, at: int = start, until: int = end) -> tuple[str, int, int]:
+            return text[:at] + new + text[until:], at, at + len(new)
+
+        plus = str(number + 1) if rng.random() < 0.5 or number <= 1 else str(number - 1)
+        out.append(("±1", *replaced(plus)))
+        out.append(("×10", *replaced(str(number * 10))))
+        others = [v for v in values if v != number and v == v.to_integral_value() and v > 0]
+        if others:
+            out.append(("另一个数", *replaced(str(rng.choice(others)))))
+        unit = mention.unit
+        if unit in SWAP_UNITS and text[end:].startswith(unit):
+            mutated, _, stop = replaced(SWAP_UNITS[unit], end, end + len(unit))
+            out.append(("单位", mutated, start, stop))
+        if number == number.to_integral_value() and number < 10**8 and mention.approx is None:
+            out.append(("汉字数字", *replaced(to_chinese(int(number) + 1))))
+        if mention.approx in ("多", "余"):
+            out.append(("约数", *replaced(str(number + 100 if number >= 100 else number + 10))))
+    return out
+
+
+def group_part_mutants(text: str, verifier: Verifier) -> list[tuple[str, str, int, int]]:
+    """A group total (不予公开 6件) stated as the value of one of its rows."""
+    out = []
+    groups = {"不予公开": "withheld", "无法提供": "unavailable", "不予处理": "not_processed"}
+    stats = verifier.stats
+    for label, group in groups.items():
+        position = text.find(label)
+        if position < 0:
+            continue
+        mention = next(
+            (
+                m
+                for m in find_numbers(text)
+                if m.start >= position + len(label) and m.start <= position + len(label) + 1
+            ),
+            None,
+        )
+        if mention is None:
+            continue
+        block = getattr(stats.applications.results, group)
+        parts = [getattr(block, n).value("total") for n in type(block).model_fields]
+        parts = [p for p in parts if p and p != mention.value]
+        if parts:
+            digits = str(int(mention.value))
+            start = text.index(digits, mention.start)
+            mutated = text[:start] + str(parts[0]) + text[start + len(digits) :]
+            out.append(("分项当总数", mutated, start, start + len(str(parts[0]))))
+    return out
+
+
+def tracked_insertion_cases(stats: Stats, rng: random.Random) -> tuple[int, int]:
+    """Wrong numbers typed as tracked insertions into a rendered .docx, read back."""
+    import io
+    import tempfile
+
+    from docx import Document
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    from drafter.read.document import read_document
+    from drafter.render.docx import render_docx
+    from drafter.verify import verify_report
+
+    report = draft_report(stats)
+    base = render_docx(report)
+    new = int(stats.results_total().value("total") or 0)
+    cases = [
+        f"另收到政府信息公开申请{stats.applications.new_received.value('total') + k}件。"
+        for k in (1, 2, 5)
+    ] + [f"全年办结{new + 3}件。", "另有行政复议案件7件均获维持。"]
+    flagged = 0
+    for sentence in cases:
+        document = Document(io.BytesIO(base))
+        target = next(p for p in document.paragraphs if len(p.text) > 20 and "申请" in p.text)
+        change = OxmlElement("w:ins")
+        change.set(qn("w:id"), "901")
+        change.set(qn("w:author"), "编辑")
+        run = OxmlElement("w:r")
+        text = OxmlElement("w:t")
+        text.text = sentence
+        run.append(text)
+        change.append(run)
+        target._p.append(change)
+        out = io.BytesIO()
+        document.save(out)
+        with tempfile.NamedTemporaryFile(suffix=".docx") as handle:
+            handle.write(out.getvalue())
+            handle.flush()
+            read, _ = read_document(handle.name)
+        found = verify_report(read, stats)
+        if any(
+            f.location.sentence
+            and sentence.rstrip("。") in f.location.sentence
+            and f.severity is not Severity.ADVICE
+            for f in found
+        ):
+            flagged += 1
+    return flagged, len(cases)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--drafts", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--show", type=int, default=10, help="examples of misses to print")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    mentions = 0
+    false_alarms: list[tuple[str, str, str]] = []
+    planted = Counter()
+    caught = Counter()
+    misses: list[tuple[str, str]] = []
+    documents = corpus(args.drafts, args.seed)
+    for stats, paragraphs in documents:
+        verifier = _verifier(stats)
+        for _, text in paragraphs:
+            mentions += len(find_numbers(text))
+            flags = _flags(verifier, text)
+            known = [f for f in flags if f.location.text == "11份"]  # the seed's own error
+            for finding in flags:
+                if finding not in known:
+                    false_alarms.append((finding.code, finding.message, text[:60]))
+            if flags:
+                continue  # only mutate paragraphs that verify clean
+            for kind, mutated, start, end in mutants(text, verifier, rng) + group_part_mutants(
+                text, verifier
+            ):
+                planted[kind] += 1
+                hits = [
+                    f
+                    for f in _flags(verifier, mutated)
+                    if (f.location.span and f.location.span[0] < end and f.location.span[1] > start)
+                    or f.code.startswith("E-CLAIM")
+                ]
+                if hits:
+                    caught[kind] += 1
+                else:
+                    misses.append((kind, mutated[max(0, start - 25) : end + 10]))
+    docx_flagged, docx_total = 0, 0
+    for stats, _ in documents[:6]:
+        flagged, total = tracked_insertion_cases(stats, rng)
+        docx_flagged += flagged
+        docx_total += total
+    planted["修订插入（.docx）"] += docx_total
+    caught["修订插入（.docx）"] += docx_flagged
+
+    total_planted = sum(planted.values())
+    total_caught = sum(caught.values())
+    print(f"documents: {len(documents)}, numeric mentions in the correct corpus: {mentions}")
+    rate = 100 * len(false_alarms) / mentions
+    print(f"false alarms: {len(false_alarms)} ({rate:.2f} per 100 mentions)")
+    recall = 100 * total_caught / total_planted
+    print(f"recall: {total_caught}/{total_planted} = {recall:.2f}%")
+    for kind in planted:
+        share = 100 * caught[kind] / planted[kind]
+        print(f"  {kind:12} {caught[kind]:5}/{planted[kind]:<5} {share:6.2f}%")
+    for code, message, text in false_alarms[: args.show]:
+        print(f"  false alarm {code}: {message} | {text}")
+    for kind, snippet in misses[: args.show]:
+        print(f"  missed {kind}: …{snippet}…")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""Findings back into the Word document, as comments anchored on the offending text.
+
+The reviewer sees each finding in Word or WPS where it applies: the number that does not
+match is highlighted and carries a comment with the finding's code and message. The
+original file is never changed: `annotate_docx` returns the bytes of a copy.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+
+from drafter.findings import Finding, Severity
+from drafter.read.document import structure
+from drafter.read.docx import W, document_blocks, open_docx
+
+AUTHOR = "drafter"
+INITIALS = "DR"
+_HIGHLIGHT = {Severity.ERROR: "yellow", Severity.WARNING: "cyan", Severity.ADVICE: "lightGray"}
+_SKIP = {W + "del", W + "moveFrom"}
+
+
+def annotate_docx(data: bytes, findings: list[Finding], name: str = "document.docx") -> bytes:
+    from docx.text.paragraph import Paragraph as DocxParagraph
+    from docx.text.run import Run
+
+    document = open_docx(data, name)
+    report, origins = structure(document_blocks(document))
+    where = {
+        (heading, number): paragraph for heading, number, paragraph in report.located_paragraphs()
+    }
+    body_paragraphs = [p for p in document.element.body.iter(W + "p")]
+    fallback = body_paragraphs[0] if body_paragraphs else None
+    for finding in findings:
+        location = finding.location
+        paragraph = where.get((location.section, location.paragraph))
+        runs: list = []
+        element = None
+        if paragraph is not None and id(paragraph) in origins:
+            element, offset = origins[id(paragraph)]
+            start, end = location.span or (0, len(paragraph.text))
+            runs = _isolate(element, offset + start, offset + end)
+        if not runs:
+            element = element if element is not None else fallback
+            if element is None:
+                continue
+            runs = [r for r in element.iter(W + "r") if not _deleted(r, element)][:1]
+            if not runs:
+                runs = [_empty_run(element)]
+        owner = DocxParagraph(element, document._body)
+        run_objects = [Run(r, owner) for r in runs]
+        for run in run_objects:
+            _highlight(run, _HIGHLIGHT[finding.severity])
+        text = f"[{finding.code}] {finding.message}"
+        if location.paragraph is None and location.label():
+            text += f"（{location.label()}）"
+        document.add_comment(run_objects, text=text, author=AUTHOR, initials=INITIALS)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _deleted(run, paragraph) -> bool:  # type: ignore[no-untyped-def]
+    node = run.getparent()
+    while node is not None and node is not paragraph:
+        if node.tag in _SKIP:
+            return True
+        node = node.getparent()
+    return False
+
+
+def _text_runs(paragraph) -> list[tuple[object, int, int]]:  # type: ignore[no-untyped-def]
+    """(run, start, end) of the text each live run contributes, in reading order; the offsets
+    agree with drafter.read.docx.element_text."""
+    out, position = [], 0
+    for run in paragraph.iter(W + "r"):
+        if _deleted(run, paragraph):
+            continue
+        length = 0
+        for child in run:
+            if child.tag == W + "t":
+                length += len(child.text or "")
+            elif child.tag in (W + "tab", W + "br", W + "cr", W + "noBreakHyphen"):
+                length += 1
+        out.append((run, position, position + length))
+        position += length
+    return out
+
+
+def _isolate(paragraph, start: int, end: int) -> list:  # type: ignore[no-untyped-def]
+    """The runs covering exactly [start, end) of the paragraph's text: runs are split where
+    the span begins and ends inside them (at the end first, so that offsets stay valid)."""
+    for position in (end, start):
+        for run, run_start, run_end in _text_runs(paragraph):
+            if run_start < position < run_end:
+                _split(run, position - run_start)
+                break
+    runs = _text_runs(paragraph)
+    inside = [r for r, s, e in runs if s >= start and e <= end and e > s]
+    return inside or [r for r, s, e in runs if s < end and e > start]
+
+
+def _split(run, at: int) -> None:  # type: ignore[no-untyped-def]
+    """Split a run with one text element at character `at`; a run of another shape (tabs,
+    breaks, several text elements) is left whole."""
+    texts = [c for c in run if c.tag == W + "t"]
+    others = [c for c in run if c.tag not in (W + "t", W + "rPr")]
+    if len(texts) != 1 or others:
+        return
+    text = texts[0].text or ""
+    if at <= 0 or at >= len(text):
+        return
+    right = copy.deepcopy(run)
+    texts[0].text = text[:at]
+    right_text = next(c for c in right if c.tag == W + "t")
+    right_text.text = text[at:]
+    for element in (texts[0], right_text):
+        element.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    run.addnext(right)
+
+
+def _empty_run(paragraph):  # type: ignore[no-untyped-def]
+    from docx.oxml import OxmlElement
+
+    run = OxmlElement("w:r")
+    paragraph.append(run)
+    return run
+
+
+def _highlight(run, colour: str) -> None:  # type: ignore[no-untyped-def]
+    from docx.enum.text import WD_COLOR_INDEX
+
+    run.font.highlight_color = {
+        "yellow": WD_COLOR_INDEX.YELLOW,
+        "cyan": WD_COLOR_INDEX.TURQUOISE,
+        "lightGray": WD_COLOR_INDEX.GRAY_25,
+    }[colour]

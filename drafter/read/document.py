@@ -1,0 +1,193 @@
+"""Reading a report back from a file (.docx, .md, .html, .txt) into a `Report`.
+
+Each format reader yields a flat sequence of blocks (paragraph texts with an optional heading
+level, and tables as grids with their merges); `structure` turns that sequence into the
+report's parts: the title, the preamble, the 一、 sections and their （一） subsections. A
+transmittal letter in front of the report (everything up to a line "附件") is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from drafter import report as rp
+from drafter.errors import InputError
+
+MAX_BYTES = 50 * 1024 * 1024
+
+_LEVEL1 = re.compile(r"^[一二三四五六七八九十]+、\S")
+_LEVEL2 = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\S")
+_ATTACHMENT = re.compile(r"^附件\s*\d*\s*$")
+
+
+@dataclass
+class Block:
+    """One paragraph (text, heading level when the file says so) or one table."""
+
+    text: str = ""
+    level: int | None = None  # 0 title, 1, 2 when the file marks it as a heading
+    table: rp.Table | None = None
+    origin: object = None  # the file's own element, for writing comments back
+
+
+def read_document(path: str | Path) -> tuple[rp.Report, dict[int, tuple[object, int]]]:
+    """The report in a file, and for each paragraph (by id) the file's element it came from
+    with the offset of the paragraph's text within that element's text."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError(f"文件不存在：{path}") from None
+    if size > MAX_BYTES:
+        raise InputError(f"{path}: 文件过大（{size // 1024 // 1024} MB）")
+    suffix = path.suffix.lower()
+    if suffix == ".docx":
+        from drafter.read.docx import docx_blocks
+
+        blocks = docx_blocks(path.read_bytes(), str(path))
+    elif suffix in (".html", ".htm"):
+        from drafter.read.html import html_blocks
+
+        blocks = html_blocks(_text(path))
+    elif suffix in (".md", ".markdown"):
+        from drafter.read.markdown import markdown_blocks
+
+        blocks = markdown_blocks(_text(path))
+    elif suffix == ".txt":
+        blocks = text_blocks(_text(path))
+    elif suffix in (".doc", ".wps"):
+        raise InputError(f"{path}: 不支持旧版 {suffix} 格式，请另存为 .docx")
+    elif suffix == ".pdf":
+        raise InputError(f"{path}: 不能读取 PDF，请使用 .docx、.html 或 .txt")
+    else:
+        raise InputError(f"{path}: 不支持的文件类型 {suffix or '（无扩展名）'}")
+    return structure(blocks)
+
+
+def _text(path: Path) -> str:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"{path}: 无法识别的文字编码（请以 UTF-8 保存）")
+
+
+def text_blocks(text: str) -> list[Block]:
+    """Plain text: a line is a paragraph; consecutive lines with tabs are a table (as text
+    copied from a web page or PDF prints them), whose merged cells cannot be known."""
+    blocks: list[Block] = []
+    rows: list[list[str]] = []
+
+    def flush() -> None:
+        if rows:
+            width = max(len(r) for r in rows)
+            cells = [
+                rp.Cell(text, r, c)
+                for r, row in enumerate(rows)
+                for c, text in enumerate(row + [""] * (width - len(row)))
+            ]
+            blocks.append(Block(table=rp.Table("", "", width, len(rows), 0, cells, exact=False)))
+            rows.clear()
+
+    for line in text.splitlines():
+        filled = len([c for c in line.split("\t") if c.strip()])
+        if "\t" in line and (filled >= 2 or line.count("\t") >= 2 or (rows and filled >= 1)):
+            rows.append([c.strip() for c in line.split("\t")])
+            continue
+        if line.strip():
+            flush()
+            blocks.append(Block(line.strip()))
+    flush()
+    return blocks
+
+
+def heading_level(text: str) -> int | None:
+    """一、总体情况 → 1; （一）主动公开 → 2; a long paragraph that starts like one is not."""
+    if _LEVEL1.match(text) and len(text) <= 40 and "。" not in text[:-1]:
+        return 1
+    if _LEVEL2.match(text) and len(text) <= 30 and "。" not in text[:-1]:
+        return 2
+    return None
+
+
+def structure(blocks: list[Block]) -> tuple[rp.Report, dict[int, tuple[object, int]]]:
+    blocks = [b for b in blocks if b.table is not None or b.text.strip()]
+    # A transmittal letter in front: the report starts after the line "附件".
+    for index, block in enumerate(blocks):
+        if (
+            block.table is None
+            and _ATTACHMENT.match(block.text.strip())
+            and index < len(blocks) - 1
+        ):
+            blocks = blocks[index + 1 :]
+            break
+    origins: dict[int, tuple[object, int]] = {}
+    title_parts: list[str] = []
+    position = 0
+    while position < len(blocks) and position < 3:
+        block = blocks[position]
+        if (
+            block.table is not None
+            or heading_level(block.text)
+            or (block.level not in (0, None) or (title_parts and len(block.text) > 40))
+        ):
+            break
+        if block.level == 0 or len(block.text) <= 40:
+            title_parts.append(block.text.replace("\n", ""))
+            position += 1
+            if "报告" in block.text:
+                break
+        else:
+            break
+    title = "".join(title_parts)
+    agency_year = re.search(r"((?:19|20)\d{2})\s*年", title)
+    report = rp.Report(
+        title=title,
+        agency=title[: agency_year.start()].strip() if agency_year else "",
+        year=int(agency_year.group(1)) if agency_year else 0,
+        layout="",
+        preamble=[],
+        sections=[],
+    )
+    current: rp.Section | None = None
+    parent: rp.Section | None = None
+    for block in blocks[position:]:
+        if block.table is not None:
+            target = current or parent
+            if target is None:
+                parent = current = rp.Section("", "", 1)
+                report.sections.append(parent)
+                target = parent
+            target.blocks.append(block.table)
+            continue
+        text = block.text.strip()
+        level = block.level if block.level in (1, 2) else heading_level(text)
+        if level is None and _LEVEL2.match(text) and parent is not None:
+            # "（一）主动公开情况。全年……": an inline heading with its paragraph
+            head, _, rest = text.partition("。")
+            if len(head) <= 30 and rest:
+                current = rp.Section("", head, 2)
+                parent.subsections.append(current)
+                paragraph = rp.Paragraph(rest, rp.DOCUMENT)
+                current.blocks.append(paragraph)
+                origins[id(paragraph)] = (block.origin, block.text.find(rest))
+                continue
+        if level == 1:
+            parent = current = rp.Section("", text, 1)
+            report.sections.append(parent)
+            continue
+        if level == 2 and parent is not None:
+            current = rp.Section("", text, 2)
+            parent.subsections.append(current)
+            continue
+        paragraph = rp.Paragraph(text, rp.DOCUMENT)
+        origins[id(paragraph)] = (block.origin, block.text.find(text))
+        if current is None:
+            report.preamble.append(paragraph)
+        else:
+            current.blocks.append(paragraph)
+    return report, origins

@@ -1,0 +1,580 @@
+"""Every number of the prose checked against the statistics: the product's core promise.
+
+For each number that `drafter.numbers` finds in a paragraph, the verifier looks for a source in
+the provenance set (`drafter.quantities`: facts, table cells, derived values) that has this
+value *and fits its context*: the unit agrees, and the words around the number point to that
+source (data in `structured/reference/concepts.yaml` for table quantities, the fact's own
+label for facts). The outcomes:
+
+- a source fits and has the value: the number is verified (no finding);
+- the context names a source whose value differs: error (`E-NUM-MISMATCH`, or
+  `E-NUM-APPROX` for an approximate form that excludes the value);
+- the value equals a source but nothing in the context names it: warning (`W-NUM-UNSURE`),
+  since the same value may belong to another concept;
+- the value equals a source only in another unit: error (`E-NUM-UNIT`);
+- no source has the value: error (`E-NUM-UNKNOWN`).
+
+Percentages of a stated part (`E-NUM-PERCENT`), year-on-year changes (`A-NUM-YOY`), and claims
+without numbers ("均获维持" with cases pending, "未收到申请" with applications received:
+`E-CLAIM-UPHELD`, `E-CLAIM-NONE`) are checked as well.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from typing import Any
+
+from drafter import report as rp
+from drafter.findings import Finding, Location
+from drafter.formats import Layout
+from drafter.numbers import Mention, approx_contains, find_numbers
+from drafter.quantities import Quantity, format_number
+from drafter.resources import structured_dir
+from drafter.stats import Stats
+from drafter.yamlsource import read_trusted_yaml
+
+STRONG = 0.6  # a fact's label overlaps its context this much: the context names it
+AUTHORITATIVE = 4  # a table concept named this specifically outranks any fact
+WEAK = 0.3  # … this much: the context is compatible with it
+CLAUSE_BREAKS = '，,、；;：:（）()“”"《》\n'
+SENTENCE_BREAKS = "。！？!?；;\n"
+
+# Table quantities are counted in 件 in the tables; prose counts the same things in these.
+COUNT_UNITS = {"件", "份", "个", "项", "宗", "起", "次"}
+
+
+@dataclass(frozen=True)
+class Concept:
+    quantity: str
+    near: tuple[str, ...]
+    all: tuple[str, ...] = ()
+    not_: tuple[str, ...] = ()
+
+
+@cache
+def _reference() -> dict[str, Any]:
+    return read_trusted_yaml(structured_dir() / "reference" / "concepts.yaml")
+
+
+@cache
+def concepts() -> tuple[Concept, ...]:
+    return tuple(
+        Concept(
+            quantity=c["quantity"],
+            near=tuple(c.get("near", ())),
+            all=tuple(c.get("all", ())),
+            not_=tuple(c.get("not", ())),
+        )
+        for c in _reference()["concepts"]
+    )
+
+
+# ---- context -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    sentence: str  # the whole sentence
+    before: str  # the sentence up to the number
+    clause: str  # the clause before the number (since the last ，、；：…)
+    after: str  # the clause after the number
+
+
+_TRAILING_REMARK = re.compile(r"[（(][^（）()]*[）)]\s*$")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, the end including its closing mark."""
+    out, start = [], 0
+    for i, ch in enumerate(text):
+        if ch in SENTENCE_BREAKS:
+            out.append((start, i + 1))
+            start = i + 1
+    if start < len(text):
+        out.append((start, len(text)))
+    return out
+
+
+def context_of(text: str, mention: Mention) -> Context:
+    start, end = next(
+        ((s, e) for s, e in sentences(text) if s <= mention.start < e), (0, len(text))
+    )
+    before = text[start : mention.start]
+    # A remark in parentheses right before the number ("部分公开（区分处理的……）71件")
+    # belongs to the words before it.
+    bare = _TRAILING_REMARK.sub("", before)
+    cut = max((bare.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
+    clause = bare[cut + 1 :]
+    if not clause.strip() and cut > 0:
+        # "发布信息145期、752条": the second number shares the words of the first.
+        head = bare[:cut]
+        previous = max((head.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
+        clause = head[previous + 1 :]
+    tail = text[mention.end : end]
+    stop = min(
+        (i for i, ch in enumerate(tail) if ch in CLAUSE_BREAKS + SENTENCE_BREAKS), default=len(tail)
+    )
+    return Context(text[start:end], before, clause, tail[:stop])
+
+
+def _bigrams(text: str) -> set[str]:
+    text = re.sub(r"[\s\W\d_a-zA-Z]+", "", text)
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+_STOP_BIGRAMS = {"全年", "本年", "年度", "其中", "共计", "累计", "发布", "开展", "各类", "完成"}
+
+
+def label_scores(
+    label: str, context: Context, weights: dict[str, float] | None = None
+) -> tuple[float, float]:
+    """How much of a fact's label (0 … 1) the clause of the number repeats, and how much the
+    sentence up to the number does. Character pairs that many labels and table words share
+    (规范性文件, 信息) count for less than the distinctive ones (清理, 访谈)."""
+    words = _bigrams(label) - _STOP_BIGRAMS or _bigrams(label)
+    if not words:
+        return 0.0, 0.0
+    weight = (lambda w: weights.get(w, 1.0)) if weights else (lambda w: 1.0)
+    total = sum(weight(w) for w in words)
+    local = sum(weight(w) for w in words & _bigrams(context.clause + context.after)) / total
+    wide = sum(weight(w) for w in words & _bigrams(context.before + context.after)) / total
+    return local, wide
+
+
+def label_score(label: str, context: Context, weights: dict[str, float] | None = None) -> float:
+    local, wide = label_scores(label, context, weights)
+    return max(local, 0.75 * wide)
+
+
+def concept_score(concept: Concept, context: Context) -> float:
+    """0 when the context does not name the concept; else the length of the words matched
+    (a longer, more specific word wins over a shorter one)."""
+    local = context.clause + "|" + context.after
+    if any(word in local for word in concept.not_):
+        return 0.0
+    near = [w for w in concept.near if w in local]
+    if not near:
+        return 0.0
+    sentence = context.before + context.after
+    if not all(word in sentence for word in concept.all):
+        return 0.0
+    return float(max(len(w) for w in near) + sum(len(w) for w in concept.all) / 10)
+
+
+# ---- sources -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    quantity: Quantity
+    score: float  # how strongly the context names it (0: not at all)
+    table: bool  # a table quantity (authoritative) rather than a fact
+    local: float = 0.0  # for a fact: how much of its label the number's own clause repeats
+
+
+def _unit_fits(quantity: Quantity, unit: str | None) -> bool:
+    if unit is None:
+        return True
+    if quantity.unit == unit:
+        return True
+    return quantity.kind != "fact" and quantity.unit == "件" and unit in COUNT_UNITS
+
+
+def _value_fits(mention: Mention, quantity: Quantity, value: Decimal) -> bool:
+    if quantity.approx:
+        # Both approximate: the same statement, or ranges that meet.
+        return quantity.approx == mention.approx and Decimal(quantity.value) == value
+    if mention.approx:
+        return approx_contains(value, mention.approx, quantity.value)
+    return Decimal(quantity.value) == value
+
+
+class Verifier:
+    """Checks the numbers of prose against one report's statistics."""
+
+    def __init__(
+        self,
+        stats: Stats,
+        layout: Layout,
+        quantities: dict[str, Quantity],
+        previous: Stats | None = None,
+    ) -> None:
+        self.stats = stats
+        self.layout = layout
+        self.previous = previous
+        # A fact that restates a table cell is that cell: its own value is not a source.
+        linked = {f.id for f in stats.facts if f.cell is not None}
+        self.quantities = {n: q for n, q in quantities.items() if n not in linked}
+        self.concepts = [c for c in concepts() if c.quantity in self.quantities]
+        self.weights = _distinctiveness(
+            [q.label for q in self.quantities.values() if q.kind == "fact"]
+            + [w for c in self.concepts for w in (*c.near, *c.all)]
+        )
+
+    # ---- one paragraph --------------------------------------------------------------------------
+
+    def paragraph(self, text: str, where: Location) -> list[Finding]:
+        findings: list[Finding] = []
+        mentions = find_numbers(text)
+        for index, mention in enumerate(mentions):
+            context = context_of(text, mention)
+            located = _at(where, text, mention)
+            if any(w in context.clause for w in _reference()["change_words"]):
+                findings.extend(self._change(mention, context, located))
+                continue
+            if mention.percent:
+                part = next(
+                    (
+                        m
+                        for m in reversed(mentions[:index])
+                        if not m.percent and context_of(text, m).sentence == context.sentence
+                    ),
+                    None,
+                )
+                if part is not None and not self._named_percent(mention, context):
+                    findings.extend(
+                        self._percentage(mention, part, mentions[:index], text, located)
+                    )
+                    continue
+            findings.extend(self._number(mention, context, located))
+        findings.extend(self._claims(text, where))
+        return findings
+
+    # ---- a number against the provenance set ---------------------------------------------------
+
+    def _sources(
+        self, mention: Mention, context: Context, value: Decimal, unit: str | None
+    ) -> list[Source]:
+        out: list[Source] = []
+        concept_scores: dict[str, float] = {}
+        for concept in self.concepts:
+            score = concept_score(concept, context)
+            if score:
+                concept_scores[concept.quantity] = max(
+                    score, concept_scores.get(concept.quantity, 0)
+                )
+        for name, quantity in self.quantities.items():
+            if not _unit_fits(quantity, unit):
+                continue
+            if quantity.kind == "fact":
+                local, wide = label_scores(quantity.label, context, self.weights)
+                out.append(Source(quantity, max(local, 0.75 * wide), False, local))
+            else:
+                out.append(Source(quantity, concept_scores.get(name, 0.0), table=True))
+        return out
+
+    def _number(self, mention: Mention, context: Context, where: Location) -> list[Finding]:
+        """No finding when any reading of the mention (1.5万人次: 15000 人次 or 1.5 万人次)
+        is verified; else the finding of its first reading."""
+        where = _with_sentence(where, context)
+        verdicts = []
+        for value, unit in mention.readings():
+            verdict = self._judge(mention, context, value, unit, where)
+            if verdict is None:
+                return []
+            verdicts.append(verdict)
+        return verdicts[:1]
+
+    def _judge(
+        self,
+        mention: Mention,
+        context: Context,
+        value: Decimal,
+        unit: str | None,
+        where: Location,
+    ) -> Finding | None:
+        sources = self._sources(mention, context, value, unit)
+        tables = sorted((s for s in sources if s.table and s.score > 0), key=lambda s: -s.score)
+        facts = sorted(
+            (s for s in sources if not s.table and s.score >= STRONG), key=lambda s: -s.score
+        )
+        equal = {id(s) for s in sources if _value_fits(mention, s.quantity, value)}
+
+        def fits(candidates: list[Source], margin: float) -> bool:
+            return bool(candidates) and any(
+                id(s) in equal and s.score >= candidates[0].score - margin for s in candidates
+            )
+
+        # A specific table concept (现行有效 + 规范性文件) is authoritative: the tables are the
+        # official figures, and a fact saying otherwise is a contradiction, not a source.
+        if tables and tables[0].score >= AUTHORITATIVE:
+            return None if fits(tables, 1) else self._mismatch(mention, tables[0].quantity, where)
+        if facts:
+            # A fact named in the number's own clause outranks one named earlier in the
+            # sentence: in "政策24条，政策解读25条" the 25 is the 政策解读.
+            own = sorted((s for s in facts if s.local >= STRONG), key=lambda s: -s.local)
+            if own:
+                if any(id(s) in equal and s.local >= own[0].local - 0.1 for s in own):
+                    return None
+                return self._mismatch(mention, own[0].quantity, where)
+            if fits(facts, 0.25) or any(id(s) in equal for s in tables):
+                return None
+            return self._mismatch(mention, facts[0].quantity, where)
+        if tables:
+            return None if fits(tables, 1) else self._mismatch(mention, tables[0].quantity, where)
+        matching = [s for s in sources if id(s) in equal]
+        if any(s.score >= WEAK for s in matching):
+            return None
+        if matching:
+            names = "、".join(_describe(s.quantity) for s in matching[:3])
+            return Finding(
+                "W-NUM-UNSURE",
+                f"“{mention.text}”与{names}数值相同，但上下文看不出说的是同一个数；"
+                "请确认（同一数值可能属于不同概念，如政策性文件与行政规范性文件）",
+                where,
+            )
+        other_unit = [
+            q
+            for q in self.quantities.values()
+            if Decimal(q.value) == value and not _unit_fits(q, unit)
+        ]
+        if other_unit:
+            return Finding(
+                "E-NUM-UNIT",
+                f"“{mention.text}”的数值与{_describe(other_unit[0])}相同，但单位应为"
+                f"“{other_unit[0].unit}”",
+                where,
+            )
+        return Finding(
+            "E-NUM-UNKNOWN",
+            f"“{mention.text}”在统计数据中找不到来源：既不是表格中的数，"
+            "也不是统计文件 facts 中的事实",
+            where,
+        )
+
+    def _mismatch(self, mention: Mention, quantity: Quantity, where: Location) -> Finding:
+        code = "E-NUM-APPROX" if mention.approx else "E-NUM-MISMATCH"
+        return Finding(
+            code,
+            f"“{mention.text}”与{_describe(quantity)}不符：统计数据为 {quantity.text()}",
+            where,
+        )
+
+    # ---- percentages, changes, claims -----------------------------------------------------------
+
+    def _named_percent(self, mention: Mention, context: Context) -> bool:
+        """A percentage that is itself a fact (办结率100%) rather than a share of a part."""
+        return any(
+            q.unit == "%" and label_score(q.label, context, self.weights) >= STRONG
+            for q in self.quantities.values()
+        )
+
+    def _percentage(
+        self, mention: Mention, part: Mention, earlier: list[Mention], text: str, where: Location
+    ) -> list[Finding]:
+        decimals = max(0, -int(mention.value.normalize().as_tuple().exponent))
+        denominators: dict[str, Decimal] = {}
+        for name in ("@applications.results.total", "@applications.new_received"):
+            if name in self.quantities:
+                denominators[self.quantities[name].label] = Decimal(self.quantities[name].value)
+        handled = [
+            self.quantities.get(n)
+            for n in ("@applications.new_received", "@applications.carried_over")
+        ]
+        if all(handled):
+            denominators["本年新收与上年结转合计"] = sum(Decimal(q.value) for q in handled)  # type: ignore[union-attr]
+        for other in earlier:
+            if other is not part and not other.percent:
+                denominators[f"文中的“{other.text}”"] = other.value
+        shares = {}
+        unit = Decimal(1).scaleb(-decimals)
+        for label, denominator in denominators.items():
+            if denominator:
+                exact = part.value / denominator * 100
+                shares[label] = exact.quantize(unit, rounding=ROUND_HALF_UP)
+                if abs(exact - mention.value) < unit:  # rounded or cut at the digits written
+                    return []
+        located = _with_sentence(where, context_of(text, mention))
+        main = next(iter(shares.items()), None)
+        expected = f"以{main[0]}为分母应为 {main[1]}%" if main else "找不到可作分母的总数"
+        return [
+            Finding(
+                "E-NUM-PERCENT",
+                f"“{part.text}”占“{mention.text}”算不出来：{expected}",
+                located,
+            )
+        ]
+
+    def _change(self, mention: Mention, context: Context, where: Location) -> list[Finding]:
+        located = _with_sentence(where, context)
+        if self.previous is None:
+            return [
+                Finding(
+                    "A-NUM-YOY",
+                    f"“{mention.text}”是与上年相比的变化，没有上年数据无法核对"
+                    "（可用 --previous 提供）",
+                    located,
+                )
+            ]
+        from drafter.quantities import quantities as all_quantities
+
+        last = all_quantities(self.previous, self.layout)
+        candidates = []
+        # What changed is named earlier in the sentence: 收到申请3件，同比增长50%.
+        widened = Context(context.sentence, context.before, context.before, context.after)
+        for concept in self.concepts:
+            if concept_score(concept, widened) and concept.quantity in last:
+                now, then = self.quantities[concept.quantity].value, last[concept.quantity].value
+                candidates.append((concept.quantity, Decimal(now), Decimal(then)))
+        for _, now, then in candidates:
+            diff = abs(now - then)
+            if mention.percent and then:
+                decimals = max(0, -int(mention.value.normalize().as_tuple().exponent))
+                if abs(diff / then * 100 - mention.value) < Decimal(1).scaleb(-decimals):
+                    return []
+            elif not mention.percent and diff == mention.value:
+                return []
+        if not candidates:
+            return [
+                Finding(
+                    "A-NUM-YOY",
+                    f"“{mention.text}”是与上年相比的变化，但看不出比较的是哪一个数，请人工核对",
+                    located,
+                )
+            ]
+        name, now, then = candidates[0]
+        return [
+            Finding(
+                "A-NUM-YOY",
+                f"“{mention.text}”与上年数据算出的变化不符：{_describe(self.quantities[name])}"
+                f"本年 {format_number(now)}、上年 {format_number(then)}",
+                located,
+            )
+        ]
+
+    def _claims(self, text: str, where: Location) -> list[Finding]:
+        out = []
+        review = dict(self.stats.review_blocks())
+        for start, end in sentences(text):
+            sentence = text[start:end]
+            located = Location(
+                section=where.section,
+                paragraph=where.paragraph,
+                sentence=sentence.strip(),
+                file=where.file,
+            )
+            for claim in _reference()["upheld_claims"]:
+                if claim not in sentence:
+                    continue
+                blocks = [
+                    p
+                    for p in review
+                    if ("复议" in sentence and p.endswith(".review"))
+                    or ("诉讼" in sentence and ".litigation" in p)
+                ] or list(review)
+                bad = [
+                    (p, b)
+                    for p, b in ((p, review[p]) for p in blocks)
+                    if (b.corrected or 0) + (b.pending or 0) + (b.other or 0) > 0
+                ]
+                if bad:
+                    details = "；".join(
+                        f"{self.layout.group_label(p)[1]}结果纠正 {b.corrected}、其他结果 "
+                        f"{b.other}、尚未审结 {b.pending}"
+                        for p, b in bad
+                    )
+                    out.append(
+                        Finding(
+                            "E-CLAIM-UPHELD",
+                            f"“{claim}”与表四不符：{details}",
+                            Location(**{**located.__dict__, "text": claim}),
+                        )
+                    )
+                break
+            for pattern, quantity in _none_claims():
+                match = pattern.search(sentence)
+                if match and quantity in self.quantities and self.quantities[quantity].value:
+                    out.append(
+                        Finding(
+                            "E-CLAIM-NONE",
+                            f"“{match.group(0)}”与统计数据不符：{_describe(self.quantities[quantity])}"
+                            f"为 {self.quantities[quantity].text()}",
+                            Location(**{**located.__dict__, "text": match.group(0)}),
+                        )
+                    )
+        return out
+
+    def paragraphs(self, items: Iterator[tuple[Location, str]]) -> list[Finding]:
+        return [f for where, text in items for f in self.paragraph(text, where)]
+
+
+def _distinctiveness(texts: list[str]) -> dict[str, float]:
+    """Weight of each character pair: 1 for a pair one text uses, less for a shared one."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for pair in _bigrams(text):
+            counts[pair] = counts.get(pair, 0) + 1
+    return {pair: 1 / count for pair, count in counts.items()}
+
+
+@cache
+def _none_claims() -> tuple[tuple[re.Pattern[str], str], ...]:
+    return (
+        (
+            re.compile(r"(?:未|没有)(?:收到|接到|受理)[^，。；]{0,12}申请"),
+            "@applications.new_received",
+        ),
+        (
+            re.compile(r"(?:未|没有)(?:发生|出现|涉及)[^，。；]{0,20}行政复议"),
+            "@review_litigation.review",
+        ),
+        (
+            re.compile(r"(?:未|没有)(?:发生|出现|涉及)[^，。；]{0,20}(?:行政)?诉讼"),
+            "@review_litigation.litigation",
+        ),
+        (re.compile(r"未收取(?:任何)?信息处理费"), "@processing_fees.collected_yuan"),
+    )
+
+
+def _describe(quantity: Quantity) -> str:
+    if quantity.kind == "fact":
+        return f"事实“{quantity.label}”（{quantity.name}）"
+    return quantity.label
+
+
+def _at(where: Location, text: str, mention: Mention) -> Location:
+    return Location(
+        section=where.section,
+        paragraph=where.paragraph,
+        text=mention.text,
+        span=(mention.start, mention.end),
+        file=where.file,
+    )
+
+
+def _with_sentence(where: Location, context: Context) -> Location:
+    return Location(**{**where.__dict__, "sentence": context.sentence.strip()})
+
+
+# ---- a whole document -------------------------------------------------------------------
+
+
+def verify_report(
+    report: rp.Report,
+    stats: Stats,
+    layout: Layout | None = None,
+    previous: Stats | None = None,
+    *,
+    file: str | None = None,
+) -> list[Finding]:
+    """Every finding about a report (drafted here or read back from a file): the numbers of
+    its prose, its claims, its structure and its tables against the statistics."""
+    from drafter.docrules import document_rules, table_rules
+    from drafter.findings import sort_findings
+    from drafter.formats import load_layout
+    from drafter.quantities import quantities
+
+    layout = layout or load_layout(stats.format)
+    verifier = Verifier(stats, layout, quantities(stats, layout), previous)
+    items = (
+        (Location(section=heading, paragraph=number, file=file), paragraph.text)
+        for heading, number, paragraph in report.located_paragraphs()
+    )
+    findings = verifier.paragraphs(items)
+    findings += list(document_rules(report, stats, layout, file))
+    findings += list(table_rules(report, stats, layout, file))
+    return sort_findings(findings)

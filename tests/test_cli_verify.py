@@ -1,0 +1,154 @@
+"""`drafter verify`: exit statuses, JSON, and findings written back into Word as comments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE, base_data, dump_yaml
+from docx import Document
+from docx_edits import insert_tracked
+from typer.testing import CliRunner
+
+from drafter.cli import app
+from drafter.draft import draft_report
+from drafter.load import load_stats
+from drafter.render.docx import render_docx
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture
+def sample_draft(tmp_path: Path) -> Path:
+    path = tmp_path / "report.docx"
+    path.write_bytes(render_docx(draft_report(load_stats(SAMPLE))))
+    return path
+
+
+def test_exit_0_for_a_clean_document(tmp_path: Path):
+    data = base_data()
+    data["notes"] = {
+        k: "按要求开展相关工作"
+        for k in ("overall.management", "overall.platforms", "overall.supervision", "problems")
+    }
+    stats = tmp_path / "stats.yaml"
+    stats.write_text(dump_yaml(data), encoding="utf-8")
+    out = tmp_path / "r.docx"
+    assert run("draft", stats, "-o", out).exit_code == 0
+    result = run("verify", out, "--stats", stats)
+    assert result.exit_code == 0, result.output
+    assert "未发现问题" in result.output
+
+
+def test_exit_1_reports_the_seed_contradiction(sample_draft: Path):
+    result = run("verify", sample_draft, "--stats", SAMPLE, "--json")
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert payload["errors"] == 1 and payload["warnings"] == 0
+    [finding] = payload["findings"]
+    assert finding["code"] == "E-NUM-MISMATCH"
+    location = finding["location"]
+    assert location["section"] == "（三）政府信息管理方面" and location["paragraph"] == 1
+    assert location["text"] == "11份" and "现行有效规范性文件11份" in location["sentence"]
+
+
+def test_exit_2_for_unreadable_input(tmp_path: Path, sample_draft: Path):
+    bad = tmp_path / "bad.docx"
+    bad.write_bytes(b"not a zip")
+    result = run("verify", bad, "--stats", SAMPLE)
+    assert result.exit_code == 2 and "不是有效的 .docx" in result.output
+    assert "Traceback" not in result.output
+    assert run("verify", sample_draft, "--stats", tmp_path / "missing.yaml").exit_code == 2
+
+
+def test_a_wrong_number_in_a_tracked_insertion_is_caught_and_annotated(
+    tmp_path: Path, sample_draft: Path
+):
+    edited = tmp_path / "edited.docx"
+    edited.write_bytes(
+        insert_tracked(sample_draft.read_bytes(), "全年办结1件", "另收到政府信息公开申请5件。")
+    )
+    before = edited.read_bytes()
+    annotated = tmp_path / "annotated.docx"
+    result = run("verify", edited, "--stats", SAMPLE, "--annotate", annotated, "--json")
+    assert result.exit_code == 1
+    found = {(f["code"], f["location"].get("text")) for f in json.loads(result.stdout)["findings"]}
+    assert ("E-NUM-MISMATCH", "5件") in found
+    assert edited.read_bytes() == before  # the original is untouched
+    document = Document(str(annotated))
+    comments = {c.text for c in document.comments}
+    assert any(c.startswith("[E-NUM-MISMATCH] “5件”") for c in comments)
+    assert any(c.startswith("[E-NUM-MISMATCH] “11份”") for c in comments)
+    # each comment is anchored on exactly the offending text
+    import re
+
+    xml = document.element.xml
+    anchored = set()
+    for segment in re.findall(r"commentRangeStart.*?commentRangeEnd", xml, re.S):
+        anchored.add("".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", segment)))
+    assert {"5件", "11份"} <= anchored
+
+
+def test_annotate_never_overwrites(tmp_path: Path, sample_draft: Path):
+    target = tmp_path / "annotated.docx"
+    target.write_bytes(b"keep")
+    result = run("verify", sample_draft, "--stats", SAMPLE, "--annotate", target)
+    assert result.exit_code == 2 and target.read_bytes() == b"keep"
+    assert (
+        run(
+            "verify", sample_draft, "--stats", SAMPLE, "--annotate", sample_draft, "--force"
+        ).exit_code
+        == 2
+    )  # never the file being verified
+    assert (
+        run("verify", sample_draft, "--stats", SAMPLE, "--annotate", target, "--force").exit_code
+        == 1
+    )
+    assert target.read_bytes().startswith(b"PK")
+
+
+def test_annotate_needs_a_docx(tmp_path: Path):
+    page = tmp_path / "r.html"
+    page.write_text("<html><body><p>x</p></body></html>", encoding="utf-8")
+    result = run("verify", page, "--stats", SAMPLE, "--annotate", tmp_path / "a.docx")
+    assert result.exit_code == 2 and "只适用于 .docx" in result.output
+
+
+def test_verify_reads_html_md_and_txt(tmp_path: Path):
+    stats = load_stats(SAMPLE)
+    report = draft_report(stats)
+    from drafter.render.html import render_html
+    from drafter.render.markdown import render_markdown
+
+    for suffix, render in ((".html", render_html), (".md", render_markdown)):
+        path = tmp_path / f"r{suffix}"
+        path.write_bytes(render(report))
+        result = run("verify", path, "--stats", SAMPLE, "--json")
+        assert result.exit_code == 1
+        assert [f["code"] for f in json.loads(result.stdout)["findings"]] == ["E-NUM-MISMATCH"]
+
+
+def test_draft_prints_the_verification_of_what_it_wrote(tmp_path: Path):
+    result = run("draft", SAMPLE, "-o", tmp_path / "r.docx", "--allow-errors")
+    assert result.exit_code == 0
+    assert "核对起草的正文" in result.output and "11份" in result.output
+
+
+def test_draft_stops_when_its_own_text_fails_verification(tmp_path: Path, monkeypatch):
+    data = base_data()
+    stats = tmp_path / "stats.yaml"
+    stats.write_text(dump_yaml(data), encoding="utf-8")
+    prompts = tmp_path / "prompts" / "offline"
+    prompts.mkdir(parents=True)
+    # A user template that types a number by hand instead of using a placeholder.
+    (prompts / "overall.j2").write_text("本年度共收到政府信息公开申请4件。\n", encoding="utf-8")
+    monkeypatch.setenv("DRAFTER_PROMPTS_DIR", str(tmp_path / "prompts"))
+    out = tmp_path / "r.docx"
+    result = run("draft", stats, "-o", out)
+    assert result.exit_code == 1 and not out.exists()
+    assert "E-NUM-MISMATCH" in result.output
