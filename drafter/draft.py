@@ -29,16 +29,33 @@ class Drafter(Protocol):
     def cover_letter_body(self) -> list[str]: ...
 
 
+def narrative_parts(layout: Layout) -> list[tuple[str, str, bool]]:
+    """(id, heading, needs a 信息处理费 statement) of every part the narrative drafter writes."""
+    parts = []
+    for spec in layout.sections:
+        if spec.table is None:
+            parts.append((spec.id, spec.heading, spec.fee_statement))
+        for sub in spec.subsections:
+            parts.append((sub.id, sub.heading, False))
+    return parts
+
+
 def draft_report(
     stats: Stats,
     layout: Layout | None = None,
     *,
     cover_letter: bool = False,
     prompts: Path | None = None,
+    drafter: Drafter | None = None,
 ) -> Report:
-    """The report for `stats` in `layout` (default: the one the statistics name)."""
+    """The report for `stats` in `layout` (default: the one the statistics name), its
+    narrative written by `drafter` (default: the offline drafter)."""
     layout = layout or load_layout(stats.format)
-    drafter: Drafter = OfflineDrafter(stats, layout, quantities(stats, layout), prompts)
+    if drafter is None:
+        drafter = OfflineDrafter(stats, layout, quantities(stats, layout), prompts)
+    prepare = getattr(drafter, "prepare", None)
+    if prepare is not None:  # drafters that work on all parts at once (concurrently)
+        prepare(narrative_parts(layout))
     sections = []
     for spec in layout.sections:
         section = Section(spec.id, spec.heading, level=1, new_page=spec.new_page)

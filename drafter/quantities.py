@@ -137,6 +137,18 @@ def quantities(stats: Stats, layout: Layout) -> dict[str, Quantity]:
         )
     results = stats.applications.results
     add(
+        f"{CELL_PREFIX}applications.handled",
+        _sum(
+            [
+                stats.applications.new_received.value(TOTAL),
+                stats.applications.carried_over.value(TOTAL),
+            ]
+        ),
+        "件",
+        "表三 · 本年新收与上年结转合计（本年应办理的申请）",
+        "derived",
+    )
+    add(
         f"{CELL_PREFIX}applications.results.disclosed_or_partial",
         _sum([results.disclosed.value(TOTAL), results.partially_disclosed.value(TOTAL)]),
         "件",

@@ -18,11 +18,21 @@ EDITOR = "editor"
 DOCUMENT = "document"  # read back from a file: who wrote it is not known
 
 
+@dataclass(frozen=True)
+class Mark:
+    """Text the drafter could not make right, kept and flagged for the editor: highlighted
+    and commented in Word (a span of None marks the whole paragraph)."""
+
+    message: str
+    span: tuple[int, int] | None = None
+
+
 @dataclass(eq=False)
 class Paragraph:
     text: str
     author: str = OFFLINE
     quantities: tuple[str, ...] = ()  # names of the quantities it states (drafter.quantities)
+    marks: list[Mark] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

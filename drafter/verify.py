@@ -39,6 +39,7 @@ from drafter.yamlsource import read_trusted_yaml
 
 STRONG = 0.6  # a fact's label overlaps its context this much: the context names it
 AUTHORITATIVE = 4  # a table concept named this specifically outranks any fact
+TIE = 0.3  # concepts named within this score of the best are equally likely
 WEAK = 0.3  # … this much: the context is compatible with it
 CLAUSE_BREAKS = '，,、；;：:（）()“”"《》\n'
 SENTENCE_BREAKS = "。！？!?；;\n"
@@ -51,8 +52,9 @@ COUNT_UNITS = {"件", "份", "个", "项", "宗", "起", "次"}
 class Concept:
     quantity: str
     near: tuple[str, ...]
-    all: tuple[str, ...] = ()
-    not_: tuple[str, ...] = ()
+    all: tuple[str, ...] = ()  # in the sentence
+    not_: tuple[str, ...] = ()  # not in the clause
+    topic: tuple[str, ...] = ()  # in the paragraph up to the number
 
 
 @cache
@@ -68,6 +70,7 @@ def concepts() -> tuple[Concept, ...]:
             near=tuple(c.get("near", ())),
             all=tuple(c.get("all", ())),
             not_=tuple(c.get("not", ())),
+            topic=tuple(c.get("topic", ())),
         )
         for c in _reference()["concepts"]
     )
@@ -82,8 +85,13 @@ class Context:
     before: str  # the sentence up to the number
     clause: str  # the clause before the number (since the last ，、；：…)
     after: str  # the clause after the number
+    rest: str = ""  # the sentence after the number, up to the next number
+    scope: str = ""  # where the words a concept needs (`all`) must stand
+    subject: str = ""  # inside parentheses: the clause the parenthesis belongs to
+    paragraph: str = ""  # the paragraph up to the number, and the rest of its sentence
 
 
+_SUBORDINATE = ("因", "由于", "系", "于")
 _TRAILING_REMARK = re.compile(r"[（(][^（）()]*[）)]\s*$")
 
 
@@ -99,7 +107,8 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def context_of(text: str, mention: Mention) -> Context:
+def context_of(text: str, mention: Mention, following: int | None = None) -> Context:
+    """The words around a number. `following` is where the next number starts."""
     start, end = next(
         ((s, e) for s, e in sentences(text) if s <= mention.start < e), (0, len(text))
     )
@@ -118,7 +127,27 @@ def context_of(text: str, mention: Mention) -> Context:
     stop = min(
         (i for i, ch in enumerate(tail) if ch in CLAUSE_BREAKS + SENTENCE_BREAKS), default=len(tail)
     )
-    return Context(text[start:end], before, clause, tail[:stop])
+    if following is not None:
+        stop = min(stop, max(0, following - mention.end))  # the next number has its own words
+    if tail[:stop].startswith(_SUBORDINATE):
+        # "另有5件因收到时间临近年底，结转至下年度": a reason or time phrase after the number
+        # is not what the number counts; the predicate comes later in the sentence.
+        stop = 0
+    rest = text[mention.end : min(end, following) if following is not None else end]
+    # Inside parentheses, the words before the opening parenthesis are the subject:
+    # "直接起诉8件（结果维持4件、…）" is about 直接起诉, not about the whole sentence.
+    opened = before.rfind("（"), before.rfind("(")
+    closed = before.rfind("）"), before.rfind(")")
+    subject = ""
+    if max(opened) > max(closed):
+        inner = before[: max(opened)]
+        head = max((inner.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
+        subject = inner[head + 1 :]
+        scope = subject + before[max(opened) :] + tail[:stop]
+    else:
+        scope = before + tail
+    paragraph = text[:start] + before + tail
+    return Context(text[start:end], before, clause, tail[:stop], rest, scope, subject, paragraph)
 
 
 def _bigrams(text: str) -> set[str]:
@@ -150,19 +179,30 @@ def label_score(label: str, context: Context, weights: dict[str, float] | None =
     return max(local, 0.75 * wide)
 
 
-def concept_score(concept: Concept, context: Context) -> float:
-    """0 when the context does not name the concept; else the length of the words matched
-    (a longer, more specific word wins over a shorter one)."""
+def concept_match(concept: Concept, context: Context) -> tuple[float, bool]:
+    """(score, named before the number). The score is 0 when the context does not name the
+    concept, else the length of the words matched (a longer, more specific word wins).
+    Words after the number ("另有5件……结转至下年度") count only when none before do."""
     local = context.clause + "|" + context.after
-    if any(word in local for word in concept.not_):
-        return 0.0
+    scope = context.scope or (context.before + context.after)
+    if any(word in local or word in context.subject for word in concept.not_):
+        return 0.0, False
+    if not all(word in scope for word in concept.all):
+        return 0.0, False
+    if not all(word in (context.paragraph or scope) for word in concept.topic):
+        return 0.0, False
+    bonus = sum(len(w) for w in concept.all) / 10
     near = [w for w in concept.near if w in local]
-    if not near:
-        return 0.0
-    sentence = context.before + context.after
-    if not all(word in sentence for word in concept.all):
-        return 0.0
-    return float(max(len(w) for w in near) + sum(len(w) for w in concept.all) / 10)
+    if near:
+        return float(max(len(w) for w in near) + bonus), True
+    later = [w for w in concept.near if w in context.rest]
+    if later and not any(word in context.rest for word in concept.not_):
+        return float(max(len(w) for w in later) + bonus) / 2, False
+    return 0.0, False
+
+
+def concept_score(concept: Concept, context: Context) -> float:
+    return concept_match(concept, context)[0]
 
 
 # ---- sources -------------------------------------------------------------------------------------
@@ -173,13 +213,23 @@ class Source:
     quantity: Quantity
     score: float  # how strongly the context names it (0: not at all)
     table: bool  # a table quantity (authoritative) rather than a fact
-    local: float = 0.0  # for a fact: how much of its label the number's own clause repeats
+    local: float = 0.0  # a fact: how much of its label the number's own clause repeats;
+    # a table quantity: 1 when named before the number, 0 when only after it
+
+
+@cache
+def _synonyms() -> dict[str, frozenset[str]]:
+    out: dict[str, frozenset[str]] = {}
+    for group in _reference().get("unit_synonyms", []):
+        for unit in group:
+            out[unit] = frozenset(group)
+    return out
 
 
 def _unit_fits(quantity: Quantity, unit: str | None) -> bool:
     if unit is None:
         return True
-    if quantity.unit == unit:
+    if quantity.unit == unit or unit in _synonyms().get(quantity.unit, ()):
         return True
     return quantity.kind != "fact" and quantity.unit == "件" and unit in COUNT_UNITS
 
@@ -219,10 +269,13 @@ class Verifier:
 
     def paragraph(self, text: str, where: Location) -> list[Finding]:
         findings: list[Finding] = []
-        mentions = find_numbers(text)
+        mentions = [m for m in find_numbers(text) if not _category_count(m)]
         for index, mention in enumerate(mentions):
-            context = context_of(text, mention)
+            following = mentions[index + 1].start if index + 1 < len(mentions) else None
+            context = context_of(text, mention, following)
             located = _at(where, text, mention)
+            if _states_a_sum(mention, context, mentions[:index], text):
+                continue
             if any(w in context.clause for w in _reference()["change_words"]):
                 findings.extend(self._change(mention, context, located))
                 continue
@@ -250,13 +303,11 @@ class Verifier:
         self, mention: Mention, context: Context, value: Decimal, unit: str | None
     ) -> list[Source]:
         out: list[Source] = []
-        concept_scores: dict[str, float] = {}
+        concept_scores: dict[str, tuple[float, bool]] = {}
         for concept in self.concepts:
-            score = concept_score(concept, context)
-            if score:
-                concept_scores[concept.quantity] = max(
-                    score, concept_scores.get(concept.quantity, 0)
-                )
+            match = concept_match(concept, context)
+            if match[0] and match > concept_scores.get(concept.quantity, (0.0, False)):
+                concept_scores[concept.quantity] = match
         for name, quantity in self.quantities.items():
             if not _unit_fits(quantity, unit):
                 continue
@@ -264,7 +315,8 @@ class Verifier:
                 local, wide = label_scores(quantity.label, context, self.weights)
                 out.append(Source(quantity, max(local, 0.75 * wide), False, local))
             else:
-                out.append(Source(quantity, concept_scores.get(name, 0.0), table=True))
+                score, before = concept_scores.get(name, (0.0, False))
+                out.append(Source(quantity, score, True, 1.0 if before else 0.0))
         return out
 
     def _number(self, mention: Mention, context: Context, where: Location) -> list[Finding]:
@@ -288,7 +340,9 @@ class Verifier:
         where: Location,
     ) -> Finding | None:
         sources = self._sources(mention, context, value, unit)
-        tables = sorted((s for s in sources if s.table and s.score > 0), key=lambda s: -s.score)
+        named = [s for s in sources if s.table and s.score > 0]
+        # Words before the number outrank words after it.
+        tables = sorted([s for s in named if s.local] or named, key=lambda s: -s.score)
         facts = sorted(
             (s for s in sources if not s.table and s.score >= STRONG), key=lambda s: -s.score
         )
@@ -302,7 +356,7 @@ class Verifier:
         # A specific table concept (现行有效 + 规范性文件) is authoritative: the tables are the
         # official figures, and a fact saying otherwise is a contradiction, not a source.
         if tables and tables[0].score >= AUTHORITATIVE:
-            return None if fits(tables, 1) else self._mismatch(mention, tables[0].quantity, where)
+            return None if fits(tables, TIE) else self._mismatch(mention, tables[0].quantity, where)
         if facts:
             # A fact named in the number's own clause outranks one named earlier in the
             # sentence: in "政策24条，政策解读25条" the 25 is the 政策解读.
@@ -315,7 +369,7 @@ class Verifier:
                 return None
             return self._mismatch(mention, facts[0].quantity, where)
         if tables:
-            return None if fits(tables, 1) else self._mismatch(mention, tables[0].quantity, where)
+            return None if fits(tables, TIE) else self._mismatch(mention, tables[0].quantity, where)
         matching = [s for s in sources if id(s) in equal]
         if any(s.score >= WEAK for s in matching):
             return None
@@ -377,8 +431,14 @@ class Verifier:
         ]
         if all(handled):
             denominators["本年新收与上年结转合计"] = sum(Decimal(q.value) for q in handled)  # type: ignore[union-attr]
-        for other in earlier:
-            if other is not part and not other.percent:
+        # A total stated in the text leads its sentence or its paragraph ("共办结185件，……
+        # 占XX%"); numbers in the middle are parts, not bases.
+        sentence_start = mention.start - len(context_of(text, mention).before)
+        leads = [m for m in earlier if not m.percent][:1] + [
+            m for m in earlier if not m.percent and m.start >= sentence_start
+        ][:1]
+        for other in leads:
+            if other is not part:
                 denominators[f"文中的“{other.text}”"] = other.value
         shares = {}
         unit = Decimal(1).scaleb(-decimals)
@@ -466,15 +526,16 @@ class Verifier:
                     if ("复议" in sentence and p.endswith(".review"))
                     or ("诉讼" in sentence and ".litigation" in p)
                 ] or list(review)
+                # FORMAT.md N-3: true only when 结果纠正 and 尚未审结 are both 0.
                 bad = [
                     (p, b)
                     for p, b in ((p, review[p]) for p in blocks)
-                    if (b.corrected or 0) + (b.pending or 0) + (b.other or 0) > 0
+                    if (b.corrected or 0) + (b.pending or 0) > 0
                 ]
                 if bad:
                     details = "；".join(
-                        f"{self.layout.group_label(p)[1]}结果纠正 {b.corrected}、其他结果 "
-                        f"{b.other}、尚未审结 {b.pending}"
+                        f"{self.layout.group_label(p)[1]}结果纠正 {b.corrected}、"
+                        f"尚未审结 {b.pending}"
                         for p, b in bad
                     )
                     out.append(
@@ -487,7 +548,15 @@ class Verifier:
                 break
             for pattern, quantity in _none_claims():
                 match = pattern.search(sentence)
-                if match and quantity in self.quantities and self.quantities[quantity].value:
+                if match is None:
+                    continue
+                clause_end = re.search(r"[，。；]|$", sentence[match.end() :])
+                outcome = sentence[
+                    match.end() : match.end() + (clause_end.start() if clause_end else 0)
+                ]
+                if any(w in outcome for w in ("纠错", "纠正", "败诉", "撤销", "违法")):
+                    continue  # "未发生……被纠错的情况" is about outcomes, not about counts
+                if quantity in self.quantities and self.quantities[quantity].value:
                     out.append(
                         Finding(
                             "E-CLAIM-NONE",
@@ -500,6 +569,30 @@ class Verifier:
 
     def paragraphs(self, items: Iterator[tuple[Location, str]]) -> list[Finding]:
         return [f for where, text in items for f in self.paragraph(text, where)]
+
+
+_SUM_WORDS = ("合计", "共计", "总计", "共需", "累计", "共")
+_CATEGORY_UNITS = {"项", "类", "种", "级", "方面"}
+
+
+def _category_count(mention: Mention) -> bool:
+    """A small Chinese numeral counting kinds of things (两项合计, 三类), not a statistic."""
+    return mention.form == "chinese" and mention.value <= 10 and mention.unit in _CATEGORY_UNITS
+
+
+def _states_a_sum(mention: Mention, context: Context, earlier: list[Mention], text: str) -> bool:
+    """ "予以公开79件，部分公开22件，两项合计101件": a total of the numbers just stated in the
+    same sentence (which are checked themselves) holds by arithmetic."""
+    if not any(word in context.clause for word in _SUM_WORDS) or mention.approx:
+        return False
+    sentence_start = mention.start - len(context.before)
+    parts = [
+        m for m in earlier if m.start >= sentence_start and m.unit == mention.unit and not m.approx
+    ]
+    for count in range(2, len(parts) + 1):
+        if sum(m.value for m in parts[-count:]) == mention.value:
+            return True
+    return False
 
 
 def _distinctiveness(texts: list[str]) -> dict[str, float]:

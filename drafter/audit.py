@@ -1,0 +1,188 @@
+"""The audit log of every model call, which is also the response cache.
+
+Every call (time, endpoint, model, the full messages, the response, token counts, duration,
+section and attempt) goes into a SQLite file in the user's data directory (`DRAFTER_HOME`
+overrides it; never the working directory), so that a government user can show exactly what
+the AI wrote. An identical request (endpoint, model, messages, parameters, prompt version)
+is answered from the same store: re-running a draft costs nothing. No API key is ever stored:
+requests are recorded without headers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HOME_ENV = "DRAFTER_HOME"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS calls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    model TEXT NOT NULL,
+    section TEXT,
+    attempt INTEGER,
+    prompt_version TEXT,
+    request_hash TEXT NOT NULL,
+    messages TEXT NOT NULL,
+    parameters TEXT NOT NULL,
+    response TEXT,
+    error TEXT,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    duration_ms INTEGER,
+    cached INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS calls_request ON calls (request_hash);
+"""
+
+
+def home() -> Path:
+    if os.environ.get(HOME_ENV):
+        return Path(os.environ[HOME_ENV])
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("drafter"))
+
+
+def request_hash(
+    endpoint: str,
+    model: str,
+    messages: list[dict[str, str]],
+    parameters: dict[str, Any],
+    prompt_version: str,
+) -> str:
+    payload = json.dumps(
+        {
+            "endpoint": endpoint,
+            "model": model,
+            "messages": messages,
+            "parameters": parameters,
+            "prompt_version": prompt_version,
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Call:
+    id: int
+    time: str
+    endpoint: str
+    model: str
+    section: str | None
+    attempt: int | None
+    messages: list[dict[str, str]]
+    response: str | None
+    error: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    duration_ms: int | None
+    cached: bool
+
+
+class AuditLog:
+    """One SQLite file; safe to use from the drafting threads."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or home() / "drafter.db"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self._db.executescript(_SCHEMA)
+        self._db.commit()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def cached(self, request: str) -> tuple[str, int | None, int | None] | None:
+        """The response of an earlier successful identical request."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT response, input_tokens, output_tokens FROM calls WHERE request_hash = ? "
+                "AND error IS NULL AND response IS NOT NULL AND cached = 0 "
+                "ORDER BY id DESC LIMIT 1",
+                (request,),
+            ).fetchone()
+        return None if row is None else (row[0], row[1], row[2])
+
+    def record(
+        self,
+        *,
+        endpoint: str,
+        model: str,
+        section: str | None,
+        attempt: int | None,
+        prompt_version: str,
+        request: str,
+        messages: list[dict[str, str]],
+        parameters: dict[str, Any],
+        response: str | None,
+        error: str | None,
+        input_tokens: int | None,
+        output_tokens: int | None,
+        duration: float,
+        cached: bool,
+    ) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO calls (time, endpoint, model, section, attempt, prompt_version, "
+                "request_hash, messages, parameters, response, error, input_tokens, "
+                "output_tokens, duration_ms, cached) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    time.strftime("%Y-%m-%d %H:%M:%S"),
+                    endpoint,
+                    model,
+                    section,
+                    attempt,
+                    prompt_version,
+                    request,
+                    json.dumps(messages, ensure_ascii=False),
+                    json.dumps(parameters, ensure_ascii=False, sort_keys=True),
+                    response,
+                    error,
+                    input_tokens,
+                    output_tokens,
+                    int(duration * 1000),
+                    int(cached),
+                ),
+            )
+            self._db.commit()
+
+    def recent(self, limit: int = 20) -> list[Call]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, time, endpoint, model, section, attempt, messages, response, error, "
+                "input_tokens, output_tokens, duration_ms, cached FROM calls "
+                "ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            Call(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                json.loads(r[6]),
+                r[7],
+                r[8],
+                r[9],
+                r[10],
+                r[11],
+                bool(r[12]),
+            )
+            for r in rows
+        ]

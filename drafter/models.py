@@ -1,0 +1,176 @@
+"""Model endpoints as data: which OpenAI-compatible endpoint drafts the narrative.
+
+A models file (`drafter-models.yaml` in the user's configuration directory, or the file named
+by `DRAFTER_MODELS`) lists endpoints: an id, the base URL, the model name to send, the
+environment variable holding the key, and what the endpoint supports. The quickest path needs
+no file: `DRAFTER_BASE_URL`, `DRAFTER_MODEL` and `DRAFTER_API_KEY` (else `OPENAI_API_KEY`).
+With nothing configured, drafting is offline. A key is read from the environment when a
+request is made and is never stored, printed or logged.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drafter.errors import InputError, Problem
+from drafter.yamlsource import read_yaml
+
+MODELS_ENV = "DRAFTER_MODELS"
+ENV_ID = "env"  # the endpoint given by DRAFTER_BASE_URL / DRAFTER_MODEL
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str
+    base_url: str
+    model: str
+    key_env: str | None = None
+    json_mode: bool = False
+    thinking: dict[str, Any] = field(default_factory=dict)  # sent as is in the request body
+    max_tokens: int = 2048
+    temperature: float = 0.3
+    timeout: float = 120.0
+    max_retries: int = 2
+
+    def api_key(self) -> str | None:
+        """The key, read from the environment now (never kept anywhere else)."""
+        if self.key_env is None:
+            return None
+        return os.environ.get(self.key_env) or None
+
+    def parameters(self) -> dict[str, Any]:
+        """What the request carries besides the messages (part of the cache key; no key)."""
+        return {
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "extra_body": dict(self.thinking),
+        }
+
+    def describe(self) -> str:
+        key = (
+            "无需 key"
+            if self.key_env is None
+            else (f"key 取自 {self.key_env}（{'已设置' if self.api_key() else '未设置'}）")
+        )
+        return f"{self.id}: {self.model} @ {self.base_url}，{key}"
+
+
+def models_file() -> Path:
+    if os.environ.get(MODELS_ENV):
+        return Path(os.environ[MODELS_ENV])
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("drafter")) / "drafter-models.yaml"
+
+
+_FIELDS = {
+    "id",
+    "base_url",
+    "model",
+    "key_env",
+    "json_mode",
+    "thinking",
+    "max_tokens",
+    "temperature",
+    "timeout",
+    "max_retries",
+}
+
+
+def load_models(path: Path | None = None) -> tuple[list[ModelSpec], str | None]:
+    """The endpoints of the models file and its default id ([] when there is no file)."""
+    path = path or models_file()
+    if not path.exists():
+        return [], None
+    data, lines = read_yaml(path)
+    if data is None:
+        return [], None
+    if not isinstance(data, dict):
+        raise InputError(Problem("模型配置文件的顶层须为映射（models: …）", file=str(path), line=1))
+    specs = []
+    for index, entry in enumerate(data.get("models") or []):
+        line = lines.get(("models", index))
+        if not isinstance(entry, dict):
+            raise InputError(Problem("每个模型条目须为映射", file=str(path), line=line))
+        unknown = set(entry) - _FIELDS
+        if unknown:
+            raise InputError(
+                Problem(f"未知的键 {'、'.join(sorted(unknown))}", file=str(path), line=line)
+            )
+        missing = [k for k in ("id", "base_url", "model") if not entry.get(k)]
+        if missing:
+            raise InputError(
+                Problem(f"模型条目缺少 {'、'.join(missing)}", file=str(path), line=line)
+            )
+        if "api_key" in entry or any("key" in k and k != "key_env" for k in entry):
+            raise InputError(
+                Problem(
+                    "不要在配置文件中写 API key，请用 key_env 指向环境变量",
+                    file=str(path),
+                    line=line,
+                )
+            )
+        try:
+            specs.append(
+                ModelSpec(
+                    id=str(entry["id"]),
+                    base_url=str(entry["base_url"]).rstrip("/"),
+                    model=str(entry["model"]),
+                    key_env=entry.get("key_env"),
+                    json_mode=bool(entry.get("json_mode", False)),
+                    thinking=dict(entry.get("thinking") or {}),
+                    max_tokens=int(entry.get("max_tokens", 2048)),
+                    temperature=float(entry.get("temperature", 0.3)),
+                    timeout=float(entry.get("timeout", 120)),
+                    max_retries=int(entry.get("max_retries", 2)),
+                )
+            )
+        except (TypeError, ValueError) as exc:
+            raise InputError(
+                Problem(f"模型条目的值有误：{exc}", file=str(path), line=line)
+            ) from None
+    default = data.get("default")
+    return specs, None if default is None else str(default)
+
+
+def env_model() -> ModelSpec | None:
+    """The endpoint given by DRAFTER_BASE_URL and DRAFTER_MODEL, if both are set."""
+    base_url = os.environ.get("DRAFTER_BASE_URL")
+    model = os.environ.get("DRAFTER_MODEL")
+    if not base_url or not model:
+        return None
+    key_env = (
+        "DRAFTER_API_KEY"
+        if os.environ.get("DRAFTER_API_KEY")
+        else ("OPENAI_API_KEY" if os.environ.get("OPENAI_API_KEY") else None)
+    )
+    timeout = float(os.environ.get("DRAFTER_TIMEOUT", "120"))
+    return ModelSpec(ENV_ID, base_url.rstrip("/"), model, key_env, timeout=timeout)
+
+
+def resolve_model(
+    model_id: str | None, *, offline: bool = False, path: Path | None = None
+) -> ModelSpec | None:
+    """The endpoint to draft with, or None for the offline drafter."""
+    if offline:
+        return None
+    specs, default = load_models(path)
+    by_id = {s.id: s for s in specs}
+    if model_id is not None:
+        if model_id == ENV_ID and env_model() is not None:
+            return env_model()
+        if model_id not in by_id:
+            known = "、".join(by_id) or "（模型配置文件中没有条目）"
+            raise InputError(f"未知的模型 {model_id!r}；已配置：{known}")
+        return by_id[model_id]
+    from_env = env_model()
+    if from_env is not None:
+        return from_env
+    if default is not None:
+        if default not in by_id:
+            raise InputError(f"模型配置文件的 default 指向不存在的条目 {default!r}")
+        return by_id[default]
+    return None
