@@ -200,6 +200,20 @@ def draft(
     allow_errors: Annotated[
         bool, typer.Option("--allow-errors", help="统计数据有错误也照样生成（错误仍会列出）")
     ] = False,
+    model: Annotated[
+        str | None, typer.Option("--model", help="用模型配置文件中的哪个模型起草正文")
+    ] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="不用模型，用离线起草器")] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="不用缓存的回答，重新调用模型")
+    ] = False,
+    style_from: Annotated[
+        Path | None,
+        typer.Option("--style-from", help="上年的报告（.docx/.html/.md），供模型参考文风"),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", help="同时起草的部分数（1 为逐个起草）", min=1, max=16)
+    ] = 4,
 ) -> None:
     """起草报告：先检查统计数据，再按官方版式写出 Word 文档（及网页版）。"""
     from drafter.checks import check as run_checks
@@ -237,8 +251,9 @@ def draft(
     from drafter.draft import draft_report
     from drafter.verify import verify_report
 
-    report = draft_report(this_year, layout, cover_letter=cover_letter)
-    verified = verify_report(report, this_year, layout)
+    drafter = _drafter(this_year, layout, model, offline, no_cache, workers, style_from, None)
+    report = draft_report(this_year, layout, cover_letter=cover_letter, drafter=drafter)
+    verified = [f for f in verify_report(report, this_year, layout) if f.code != "A-AI-UNEDITED"]
     if verified:
         _print_findings(verified, "核对起草的正文（每个数都与统计数据比对）")
     else:
@@ -256,6 +271,70 @@ def draft(
     written = _write_report(report, output, md, html, force)
     for path in written:
         err.print(f"已写出 {path}")
+
+
+def _drafter(
+    stats: Any,
+    layout: Any,
+    model: str | None,
+    offline: bool,
+    no_cache: bool,
+    workers: int,
+    style_from: Path | None,
+    instructions: str | None,
+) -> Any:
+    """The drafter for `draft` and `redraft`, with a live line per part when a model drafts."""
+    from drafter.draft import choose_drafter
+    from drafter.draft import style_from as read_style
+
+    style = read_style(style_from, layout) if style_from is not None else None
+    status: dict[str, str] = {}
+
+    def progress(part: str, text: str) -> None:
+        status[part] = text
+        if not err.is_terminal:
+            err.print(f"  {part}：{text}")
+
+    drafter, notice = choose_drafter(
+        stats,
+        layout,
+        model_id=model,
+        offline=offline,
+        use_cache=not no_cache,
+        workers=workers,
+        style=style,
+        instructions=instructions,
+        progress=progress,
+    )
+    err.print(Text(notice, style="cyan"))
+    prepare = getattr(drafter, "prepare", None)
+    if prepare is not None and err.is_terminal:
+        from rich.live import Live
+
+        from drafter.draft import narrative_parts
+
+        parts = narrative_parts(layout)
+
+        def table() -> Table:
+            view = Table(show_header=False, box=None)
+            for part, heading, _ in parts:
+                view.add_row(Text(heading), Text(status.get(part, "等待")))
+            return view
+
+        def prepare_live(items: Any) -> None:
+            with Live(table(), console=err, refresh_per_second=4) as live:
+                original_progress = drafter.progress
+
+                def update(part: str, text: str) -> None:
+                    original_progress(part, text)
+                    live.update(table())
+
+                drafter.progress = update
+                prepare(items)
+                drafter.progress = original_progress
+
+        drafter.prepare = prepare_live
+    return drafter
 
 
 def _write_report(
@@ -347,6 +426,170 @@ def verify(
         if annotate is not None:
             err.print(f"已写出带批注的文档 {annotate}")
     raise typer.Exit(1 if errors else 0)
+
+
+# ---- models, log, redraft ------------------------------------------------------------------
+
+
+@app.command()
+@reports_input_errors
+def models(
+    example: Annotated[
+        bool, typer.Option("--example", help="输出带注释的模型配置文件示例")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+) -> None:
+    """列出已配置的模型（不显示 API key）；--example 输出配置文件示例。"""
+    from drafter.models import env_model, load_models, models_file
+    from drafter.resources import structured_dir
+
+    if example:
+        path = structured_dir() / "reference" / "drafter-models.example.yaml"
+        sys.stdout.write(path.read_text(encoding="utf-8"))
+        return
+    path = models_file()
+    specs, default = load_models(path)
+    from_env = env_model()
+    if as_json:
+        rows = [
+            {
+                "id": s.id,
+                "model": s.model,
+                "base_url": s.base_url,
+                "key_env": s.key_env,
+                "key_set": s.api_key() is not None,
+                "default": s.id == default,
+            }
+            for s in ([from_env] if from_env else []) + specs
+        ]
+        sys.stdout.write(
+            json.dumps({"file": str(path), "models": rows}, ensure_ascii=False, indent=2) + "\n"
+        )
+        return
+    out.print(Text(f"模型配置文件：{path}" + ("" if path.exists() else "（不存在）")))
+    if from_env is not None:
+        out.print(
+            Text(f"环境变量 DRAFTER_BASE_URL/DRAFTER_MODEL：{from_env.describe()}（默认使用）")
+        )
+    for spec in specs:
+        mark = "（default）" if spec.id == default else ""
+        out.print(Text(f"{spec.describe()}{mark}"))
+    if from_env is None and not specs:
+        out.print(
+            Text(
+                "未配置模型：drafter draft 使用离线起草器。"
+                "配置方法见 README，或运行 drafter models --example。"
+            )
+        )
+
+
+@app.command()
+@reports_input_errors
+def log(
+    limit: Annotated[int, typer.Option("-n", "--limit", help="显示最近几次调用", min=1)] = 20,
+    full: Annotated[bool, typer.Option("--full", help="显示完整的提示词和回答")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+) -> None:
+    """显示最近的模型调用记录（审计日志；不含 API key）。"""
+    from dataclasses import asdict
+
+    from drafter.audit import AuditLog
+
+    audit = AuditLog()
+    calls = audit.recent(limit)
+    audit.close()
+    if as_json:
+        sys.stdout.write(
+            json.dumps([asdict(c) for c in calls], ensure_ascii=False, indent=2) + "\n"
+        )
+        return
+    if not calls:
+        out.print(Text(f"还没有模型调用记录（{audit.path}）。"))
+        return
+    table = Table(title=f"最近的模型调用（{audit.path}）", title_justify="left")
+    for header in ("#", "时间", "模型", "部分", "次", "令牌（入/出）", "耗时", "结果"):
+        table.add_column(header)
+    for call in calls:
+        result = "缓存" if call.cached else (call.error or "成功")
+        tokens = f"{call.input_tokens or '-'}/{call.output_tokens or '-'}"
+        table.add_row(
+            str(call.id),
+            call.time,
+            call.model,
+            call.section or "",
+            str(call.attempt or ""),
+            tokens,
+            f"{(call.duration_ms or 0) / 1000:.1f}s",
+            Text(result),
+        )
+    out.print(table)
+    if full:
+        for call in reversed(calls):
+            out.print(Text(f"\n#{call.id} {call.section} 第{call.attempt}次", style="bold"))
+            for message in call.messages:
+                out.print(Text(f"[{message['role']}]\n{message['content']}"))
+            out.print(Text(f"[回答]\n{call.response or call.error}"))
+
+
+@app.command()
+@reports_input_errors
+def redraft(
+    document: Annotated[
+        Path, typer.Argument(help="编辑过的报告（.docx）", show_default=False, metavar="DOC")
+    ],
+    stats: Annotated[Path, typer.Option("--stats", help="统计文件（.yaml）", show_default=False)],
+    section: Annotated[
+        str,
+        typer.Option(
+            "--section", help="要重新起草的部分编号，如 overall.requests", show_default=False
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="写出的新文档（.docx）", show_default=False)
+    ],
+    instructions: Annotated[
+        str | None, typer.Option("--instructions", help="给模型的修改要求")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help="用哪个模型")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="用离线起草器")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="不用缓存的回答")] = False,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件")] = False,
+) -> None:
+    """重新起草已编辑文档中的一个部分，其余段落和表格保持编辑改过的样子。"""
+    from drafter.files import check_writable, write_atomic
+    from drafter.formats import load_layout
+    from drafter.load import load_stats
+    from drafter.redraft import part_heading
+    from drafter.redraft import redraft as redraft_part
+    from drafter.verify import Verifier
+
+    if document.suffix.lower() != ".docx" or output.suffix.lower() != ".docx":
+        raise InputError("redraft 读写 .docx 文档")
+    if output.resolve() == document.resolve():
+        raise InputError("新文档不能覆盖原文档，请另指定文件名（原文档保留编辑的修改）")
+    check_writable(output, force=force)
+    this_year = load_stats(stats)
+    layout = load_layout(this_year.format)
+    heading, _ = part_heading(layout, section)
+    drafter = _drafter(this_year, layout, model, offline, no_cache, 1, None, instructions)
+    result = redraft_part(document.read_bytes(), str(document), this_year, layout, section, drafter)
+    write_atomic(output, result.data, force=force)
+    err.print(
+        f"已重新起草“{heading}”（原 {len(result.old)} 段，现 {len(result.new)} 段），"
+        f"其余内容未改动；已写出 {output}"
+    )
+    from drafter.findings import Location
+    from drafter.quantities import quantities
+
+    verifier = Verifier(this_year, layout, quantities(this_year, layout))
+    findings = [
+        f
+        for number, p in enumerate(result.new, 1)
+        for f in verifier.paragraph(p.text, Location(section=heading, paragraph=number))
+    ]
+    if findings:
+        _print_findings(findings, f"核对新起草的“{heading}”")
+    raise typer.Exit(0)
 
 
 # ---- reference commands --------------------------------------------------------------------

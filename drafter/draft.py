@@ -7,6 +7,7 @@ tables never do: they are filled deterministically from the statistics.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -104,3 +105,67 @@ def _cover_letter(stats: Stats, title: str, drafter: Drafter) -> CoverLetter:
         date=letter.date,
         contact=contact,
     )
+
+
+def choose_drafter(
+    stats: Stats,
+    layout: Layout,
+    *,
+    model_id: str | None = None,
+    offline: bool = False,
+    use_cache: bool = True,
+    workers: int = 4,
+    style: dict[str, str] | None = None,
+    instructions: str | None = None,
+    progress: Callable[[str, str], None] | None = None,
+) -> tuple[Drafter, str]:
+    """The drafter to use and a line saying which: a configured model (`drafter.models`) or,
+    with none configured or `offline`, the offline drafter."""
+    from drafter.models import resolve_model
+
+    known = quantities(stats, layout)
+    offline_drafter = OfflineDrafter(stats, layout, known)
+    spec = resolve_model(model_id, offline=offline)
+    if spec is None:
+        why = "（--offline）" if offline else "：未配置模型（见 drafter models）"
+        return offline_drafter, f"正文由离线起草器按模板起草{why}"
+    from drafter.audit import AuditLog
+    from drafter.llm import openai_chat_model
+    from drafter.llmdraft import LLMDrafter
+
+    chat = openai_chat_model(spec, AuditLog(), use_cache=use_cache)
+    drafter = LLMDrafter(
+        stats,
+        layout,
+        known,
+        chat,
+        offline_drafter,
+        workers=workers,
+        style=style,
+        instructions=instructions,
+        progress=progress,
+    )
+    return drafter, f"正文由模型 {spec.id}（{spec.model}）起草，每个数都经核对"
+
+
+def style_from(document: Path, layout: Layout) -> dict[str, str]:
+    """Last year's text of each narrative part, read from last year's report, as a style
+    reference for the model (never copied: the prompt says so)."""
+    from drafter.docrules import match_sections
+    from drafter.read.document import read_document
+
+    report, _ = read_document(document)
+    matched = match_sections(report, layout)
+    out: dict[str, str] = {}
+    for spec in layout.sections:
+        section = matched.get(spec.id)
+        if section is None:
+            continue
+        own = "\n".join(b.text for b in section.blocks if isinstance(b, Paragraph))
+        if own:
+            out[spec.id] = own
+        for sub_spec, sub in zip(spec.subsections, section.subsections, strict=False):
+            text = "\n".join(b.text for b in sub.blocks if isinstance(b, Paragraph))
+            if text:
+                out[sub_spec.id] = text
+    return out

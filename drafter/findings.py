@@ -90,6 +90,7 @@ CODES: dict[str, Code] = {
         _code("A-NUM-YOY", "X-5", "与上年相比的变化无法核对或与上年数据不符"),
         _code("E-CLAIM-UPHELD", "N-3", "“均获维持”等说法与表四的纠正、未审结案件不符"),
         _code("E-CLAIM-NONE", "N-1", "“未收到申请”“未发生复议诉讼”等说法与统计数据不符"),
+        _code("A-AI-UNEDITED", "DESIGN", "本段由模型起草，尚未经编辑修改（文档属性中有记录）"),
         # The document as a whole (drafter verify)
         _code("E-DOC-PARTS", "N-4", "前言所说的部分数或部分名称与正文标题不符"),
         _code("E-DOC-PERIOD", "N-5", "统计期限或报告年度与统计年度不符"),

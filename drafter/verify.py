@@ -41,7 +41,7 @@ STRONG = 0.6  # a fact's label overlaps its context this much: the context names
 AUTHORITATIVE = 4  # a table concept named this specifically outranks any fact
 TIE = 0.3  # concepts named within this score of the best are equally likely
 WEAK = 0.3  # … this much: the context is compatible with it
-CLAUSE_BREAKS = '，,、；;：:（）()“”"《》\n'
+CLAUSE_BREAKS = "，,、；;：:（）()\n"
 SENTENCE_BREAKS = "。！？!?；;\n"
 
 # Table quantities are counted in 件 in the tables; prose counts the same things in these.
@@ -89,6 +89,7 @@ class Context:
     scope: str = ""  # where the words a concept needs (`all`) must stand
     subject: str = ""  # inside parentheses: the clause the parenthesis belongs to
     paragraph: str = ""  # the paragraph up to the number, and the rest of its sentence
+    scope_at: int = 0  # where the number stands in `scope`
 
 
 _SUBORDINATE = ("因", "由于", "系", "于")
@@ -118,7 +119,7 @@ def context_of(text: str, mention: Mention, following: int | None = None) -> Con
     bare = _TRAILING_REMARK.sub("", before)
     cut = max((bare.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
     clause = bare[cut + 1 :]
-    if not clause.strip() and cut > 0:
+    if not clause.strip() and cut > 0 and bare[cut] == "、":
         # "发布信息145期、752条": the second number shares the words of the first.
         head = bare[:cut]
         previous = max((head.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
@@ -143,11 +144,17 @@ def context_of(text: str, mention: Mention, following: int | None = None) -> Con
         inner = before[: max(opened)]
         head = max((inner.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
         subject = inner[head + 1 :]
+        if not clause.strip():
+            clause = subject  # "保护第三方合法权益（5件）": the label before the parenthesis
         scope = subject + before[max(opened) :] + tail[:stop]
+        scope_at = len(subject) + len(before) - max(opened)
     else:
         scope = before + tail
+        scope_at = len(before)
     paragraph = text[:start] + before + tail
-    return Context(text[start:end], before, clause, tail[:stop], rest, scope, subject, paragraph)
+    return Context(
+        text[start:end], before, clause, tail[:stop], rest, scope, subject, paragraph, scope_at
+    )
 
 
 def _bigrams(text: str) -> set[str]:
@@ -179,30 +186,85 @@ def label_score(label: str, context: Context, weights: dict[str, float] | None =
     return max(local, 0.75 * wide)
 
 
-def concept_match(concept: Concept, context: Context) -> tuple[float, bool]:
-    """(score, named before the number). The score is 0 when the context does not name the
-    concept, else the length of the words matched (a longer, more specific word wins).
-    Words after the number ("另有5件……结转至下年度") count only when none before do."""
-    local = context.clause + "|" + context.after
+@dataclass(frozen=True)
+class Match:
+    rank: float  # how well the words point to the concept: nearness first, then length
+    specific: float  # how specific the words are (their length): see AUTHORITATIVE
+    before: bool  # named by the words that govern the number (not only further on)
+
+
+_NO_MATCH = Match(0.0, 0.0, False)
+
+
+def concept_match(concept: Concept, context: Context) -> Match:
+    """Whether and how well the words around a number name a table quantity.
+
+    The nearest word wins ("直接起诉案件中法院判决维持3件" is about 维持, not about 直接起诉),
+    then the longest (予以公开及部分公开 over 部分公开). In "X等Y5件" only Y counts. Words
+    after the number count when none stand before it, or first when the number follows 有
+    ("其中有1件被判决纠正"); words further on in the sentence ("另有5件……结转至下年度") only
+    confirm a value, they never contradict one."""
+    clause = context.clause
+    if "等" in clause:
+        clause = clause[clause.rfind("等") + 1 :]
+    after = "|" + context.after  # "|申请" matches 申请 right after the number
+    if any(w in clause or w in context.after or w in context.subject for w in concept.not_):
+        return _NO_MATCH
     scope = context.scope or (context.before + context.after)
-    if any(word in local or word in context.subject for word in concept.not_):
-        return 0.0, False
-    if not all(word in scope for word in concept.all):
-        return 0.0, False
+    bonus = 0.0
+    for word in concept.all:
+        distance = _nearest(scope, context.scope_at, word, concept.not_)
+        if distance is None:
+            return _NO_MATCH
+        # the most recent word that places the number (复议 or 诉讼) decides
+        bonus += len(word) / 10 - min(distance, 60) / 10
     if not all(word in (context.paragraph or scope) for word in concept.topic):
-        return 0.0, False
-    bonus = sum(len(w) for w in concept.all) / 10
-    near = [w for w in concept.near if w in local]
-    if near:
-        return float(max(len(w) for w in near) + bonus), True
-    later = [w for w in concept.near if w in context.rest]
+        return _NO_MATCH
+
+    def best(hits: list[tuple[str, int]], weight: float) -> Match:
+        word, distance = min(hits, key=lambda h: (h[1], -len(h[0])))
+        rank = (20 - min(distance, 19) + len(word) / 10 + bonus) * weight
+        return Match(rank, len(word.strip("|")) + bonus, weight == 1.0)
+
+    before = [(w, len(clause) - clause.rfind(w) - len(w)) for w in concept.near if w in clause]
+    following = [(w, after.find(w)) for w in concept.near if w in after]
+    existential = clause.rstrip().endswith("有")
+    if existential and following:
+        return best(following, 1.0)
+    if before:
+        return best(before, 1.0)
+    if following:
+        return best(following, 1.0)
+    later = [(w, context.rest.find(w)) for w in concept.near if w in context.rest]
     if later and not any(word in context.rest for word in concept.not_):
-        return float(max(len(w) for w in later) + bonus) / 2, False
-    return 0.0, False
+        return best(later, 0.5)
+    return _NO_MATCH
+
+
+def _nearest(text: str, at: int, word: str, exclude: tuple[str, ...]) -> int | None:
+    """Distance from position `at` to the nearest occurrence of `word` in `text` that is not
+    part of a longer excluded word (复议 inside 复议后起诉); None when there is none. Words
+    after `at` count as a little farther away than words before it."""
+    blocked = set()
+    for longer in exclude:
+        if word in longer and longer != word:
+            start = text.find(longer)
+            while start >= 0:
+                blocked.update(range(start, start + len(longer)))
+                start = text.find(longer, start + 1)
+    best: int | None = None
+    start = text.find(word)
+    while start >= 0:
+        if start not in blocked:
+            end = start + len(word)
+            distance = at - end if end <= at else start - at + 2
+            best = distance if best is None else min(best, distance)
+        start = text.find(word, start + 1)
+    return best
 
 
 def concept_score(concept: Concept, context: Context) -> float:
-    return concept_match(concept, context)[0]
+    return concept_match(concept, context).rank
 
 
 # ---- sources -------------------------------------------------------------------------------------
@@ -214,7 +276,8 @@ class Source:
     score: float  # how strongly the context names it (0: not at all)
     table: bool  # a table quantity (authoritative) rather than a fact
     local: float = 0.0  # a fact: how much of its label the number's own clause repeats;
-    # a table quantity: 1 when named before the number, 0 when only after it
+    # a table quantity: 1 when named by the words governing the number, 0 when only further on
+    specific: float = 0.0  # a table quantity: how specific the words naming it are
 
 
 @cache
@@ -303,11 +366,11 @@ class Verifier:
         self, mention: Mention, context: Context, value: Decimal, unit: str | None
     ) -> list[Source]:
         out: list[Source] = []
-        concept_scores: dict[str, tuple[float, bool]] = {}
+        matches: dict[str, Match] = {}
         for concept in self.concepts:
             match = concept_match(concept, context)
-            if match[0] and match > concept_scores.get(concept.quantity, (0.0, False)):
-                concept_scores[concept.quantity] = match
+            if match.rank and match.rank > matches.get(concept.quantity, _NO_MATCH).rank:
+                matches[concept.quantity] = match
         for name, quantity in self.quantities.items():
             if not _unit_fits(quantity, unit):
                 continue
@@ -315,8 +378,10 @@ class Verifier:
                 local, wide = label_scores(quantity.label, context, self.weights)
                 out.append(Source(quantity, max(local, 0.75 * wide), False, local))
             else:
-                score, before = concept_scores.get(name, (0.0, False))
-                out.append(Source(quantity, score, True, 1.0 if before else 0.0))
+                match = matches.get(name, _NO_MATCH)
+                out.append(
+                    Source(quantity, match.rank, True, 1.0 if match.before else 0.0, match.specific)
+                )
         return out
 
     def _number(self, mention: Mention, context: Context, where: Location) -> list[Finding]:
@@ -341,8 +406,8 @@ class Verifier:
     ) -> Finding | None:
         sources = self._sources(mention, context, value, unit)
         named = [s for s in sources if s.table and s.score > 0]
-        # Words before the number outrank words after it.
-        tables = sorted([s for s in named if s.local] or named, key=lambda s: -s.score)
+        governing = sorted((s for s in named if s.local), key=lambda s: -s.score)
+        further = sorted((s for s in named if not s.local), key=lambda s: -s.score)
         facts = sorted(
             (s for s in sources if not s.table and s.score >= STRONG), key=lambda s: -s.score
         )
@@ -355,9 +420,13 @@ class Verifier:
 
         # A specific table concept (现行有效 + 规范性文件) is authoritative: the tables are the
         # official figures, and a fact saying otherwise is a contradiction, not a source.
-        if tables and tables[0].score >= AUTHORITATIVE:
-            return None if fits(tables, TIE) else self._mismatch(mention, tables[0].quantity, where)
+        if governing and governing[0].specific >= AUTHORITATIVE:
+            if fits(governing, TIE):
+                return None
+            return self._mismatch(mention, governing[0].quantity, where)
         if facts:
+            if any(id(s) in equal for s in governing):
+                return None  # the table names it too, with this value
             # A fact named in the number's own clause outranks one named earlier in the
             # sentence: in "政策24条，政策解读25条" the 25 is the 政策解读.
             own = sorted((s for s in facts if s.local >= STRONG), key=lambda s: -s.local)
@@ -365,16 +434,22 @@ class Verifier:
                 if any(id(s) in equal and s.local >= own[0].local - 0.1 for s in own):
                     return None
                 return self._mismatch(mention, own[0].quantity, where)
-            if fits(facts, 0.25) or any(id(s) in equal for s in tables):
+            if fits(facts, 0.25) or any(id(s) in equal for s in further):
                 return None
             return self._mismatch(mention, facts[0].quantity, where)
-        if tables:
-            return None if fits(tables, TIE) else self._mismatch(mention, tables[0].quantity, where)
+        if governing:
+            if fits(governing, TIE):
+                return None
+            return self._mismatch(mention, governing[0].quantity, where)
+        if fits(further, TIE):
+            return None  # words further on confirm the value; they never contradict it
         matching = [s for s in sources if id(s) in equal]
         if any(s.score >= WEAK for s in matching):
             return None
         if matching:
-            names = "、".join(_describe(s.quantity) for s in matching[:3])
+            names = "、".join(_describe(s.quantity) for s in matching[:2])
+            if len(matching) > 2:
+                names += f"等 {len(matching)} 个数"
             return Finding(
                 "W-NUM-UNSURE",
                 f"“{mention.text}”与{names}数值相同，但上下文看不出说的是同一个数；"
@@ -421,6 +496,24 @@ class Verifier:
         self, mention: Mention, part: Mention, earlier: list[Mention], text: str, where: Location
     ) -> list[Finding]:
         decimals = max(0, -int(mention.value.normalize().as_tuple().exponent))
+        named_base = _named_base(context_of(text, mention).clause)
+        if named_base is not None and named_base in self.quantities:
+            # "占新收申请的73%": the text names its base; no other base will do
+            base = self.quantities[named_base]
+            exact = part.value / Decimal(base.value) * 100 if base.value else None
+            unit = Decimal(1).scaleb(-decimals)
+            if exact is not None and abs(exact - mention.value) < unit:
+                return []
+            located = _with_sentence(where, context_of(text, mention))
+            shown = "无法计算" if exact is None else f"{exact.quantize(unit, ROUND_HALF_UP)}%"
+            return [
+                Finding(
+                    "E-NUM-PERCENT",
+                    f"“{part.text}”占{base.label}（{base.text()}）的比例应为 {shown}，"
+                    f"文中为“{mention.text}”",
+                    located,
+                )
+            ]
         denominators: dict[str, Decimal] = {}
         for name in ("@applications.results.total", "@applications.new_received"):
             if name in self.quantities:
@@ -556,6 +649,11 @@ class Verifier:
                 ]
                 if any(w in outcome for w in ("纠错", "纠正", "败诉", "撤销", "违法")):
                     continue  # "未发生……被纠错的情况" is about outcomes, not about counts
+                if quantity == "@applications.new_received":
+                    # "未收到法人或其他组织的申请" is about one kind of applicant
+                    quantity = next(
+                        (q for word, q in _APPLICANT_WORDS if word in match.group(0)), quantity
+                    )
                 if quantity in self.quantities and self.quantities[quantity].value:
                     out.append(
                         Finding(
@@ -602,6 +700,33 @@ def _distinctiveness(texts: list[str]) -> dict[str, float]:
         for pair in _bigrams(text):
             counts[pair] = counts.get(pair, 0) + 1
     return {pair: 1 / count for pair, count in counts.items()}
+
+
+_BASES = (
+    (("新收", "收到", "受理", "新增"), "@applications.new_received"),
+    (("办结", "答复", "办理完毕"), "@applications.results.total"),
+)
+
+
+def _named_base(clause: str) -> str | None:
+    """The base a percentage names: "占新收申请的", "占办结总数的"."""
+    if "占" not in clause:
+        return None
+    tail = clause[clause.rfind("占") :]
+    return next((name for words, name in _BASES if any(w in tail for w in words)), None)
+
+
+_APPLICANT_WORDS = (
+    ("法人或其他组织", "@applications.new_received.organisations"),
+    ("法人和其他组织", "@applications.new_received.organisations"),
+    ("商业企业", "@applications.new_received.commercial"),
+    ("企业", "@applications.new_received.commercial"),
+    ("科研机构", "@applications.new_received.research"),
+    ("公益组织", "@applications.new_received.social_welfare"),
+    ("法律服务机构", "@applications.new_received.legal_service"),
+    ("自然人", "@applications.new_received.natural_person"),
+    ("法人", "@applications.new_received.organisations"),
+)
 
 
 @cache
@@ -668,6 +793,15 @@ def verify_report(
         for heading, number, paragraph in report.located_paragraphs()
     )
     findings = verifier.paragraphs(items)
+    for heading, number, paragraph in report.located_paragraphs():
+        if paragraph.author not in ("offline", "editor", "document"):
+            findings.append(
+                Finding(
+                    "A-AI-UNEDITED",
+                    f"本段由模型 {paragraph.author} 起草，尚未经编辑修改，请审阅",
+                    Location(section=heading, paragraph=number, file=file),
+                )
+            )
     findings += list(document_rules(report, stats, layout, file))
     findings += list(table_rules(report, stats, layout, file))
     return sort_findings(findings)

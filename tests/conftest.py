@@ -152,9 +152,13 @@ def base() -> dict[str, Any]:
 def _isolated_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Never touch the real user directories."""
+    """Never touch the real user directories, never pick up the developer's model settings."""
     home = tmp_path_factory.mktemp("drafter-home")
     monkeypatch.setenv("DRAFTER_HOME", str(home))
+    monkeypatch.setenv("DRAFTER_MODELS", str(home / "drafter-models.yaml"))
+    for name in ("DRAFTER_BASE_URL", "DRAFTER_MODEL", "DRAFTER_API_KEY", "OPENAI_API_KEY",
+                 "DRAFTER_PROMPTS_DIR"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def distinct_data() -> dict[str, Any]:

@@ -30,6 +30,7 @@ class Block:
     level: int | None = None  # 0 title, 1, 2 when the file marks it as a heading
     table: rp.Table | None = None
     origin: object = None  # the file's own element, for writing comments back
+    author: str | None = None  # a model, when the file records that one wrote this text
 
 
 def read_document(path: str | Path) -> tuple[rp.Report, dict[int, tuple[object, int]]]:
@@ -184,7 +185,7 @@ def structure(blocks: list[Block]) -> tuple[rp.Report, dict[int, tuple[object, i
             current = rp.Section("", text, 2)
             parent.subsections.append(current)
             continue
-        paragraph = rp.Paragraph(text, rp.DOCUMENT)
+        paragraph = rp.Paragraph(text, block.author or rp.DOCUMENT)
         origins[id(paragraph)] = (block.origin, block.text.find(text))
         if current is None:
             report.preamble.append(paragraph)

@@ -83,7 +83,37 @@ def docx_blocks(data: bytes, name: str = "document.docx") -> list[Block]:
     return document_blocks(_document(data, name))
 
 
+def model_paragraphs(document) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Fingerprint → model id of the paragraphs a model drafted, as `drafter draft` records
+    them in a custom document property (see drafter.render.docx)."""
+    import json
+    import re
+
+    from docx.opc.constants import RELATIONSHIP_TYPE
+
+    for relationship in document.part.package.rels.values():
+        if relationship.reltype != RELATIONSHIP_TYPE.CUSTOM_PROPERTIES:
+            continue
+        xml = relationship.target_part.blob.decode("utf-8", "replace")
+        match = re.search(
+            r'name="drafter-ai-paragraphs"[^>]*>\s*<vt:lpwstr>([^<]*)</vt:lpwstr>', xml
+        )
+        if not match:
+            return {}
+        try:
+            data = json.loads(
+                match.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+            )
+        except ValueError:
+            return {}
+        return {fingerprint: model for model, prints in data.items() for fingerprint in prints}
+    return {}
+
+
 def document_blocks(document) -> list[Block]:  # type: ignore[no-untyped-def]
+    from drafter.render.docx import paragraph_fingerprint
+
+    drafted = model_paragraphs(document)
     styles = {s.style_id: (s.name or "") for s in document.styles}
     blocks: list[Block] = []
     tables = {id(t._tbl): t for t in document.tables}
@@ -92,7 +122,9 @@ def document_blocks(document) -> list[Block]:  # type: ignore[no-untyped-def]
             style_id = child.find(f"{W}pPr/{W}pStyle")
             style = styles.get(style_id.get(W + "val"), "") if style_id is not None else ""
             level = {"Title": 0, "Heading 1": 1, "Heading 2": 2}.get(style)
-            blocks.append(Block(element_text(child), level, origin=child))
+            text = element_text(child)
+            author = drafted.get(paragraph_fingerprint(text.strip())) if drafted else None
+            blocks.append(Block(text, level, origin=child, author=author))
         elif child.tag == W + "tbl" and id(child) in tables:
             blocks.append(Block(table=docx_table(tables[id(child)])))
         elif child.tag == W + "sdt":  # content controls: read their paragraphs

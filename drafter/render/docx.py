@@ -12,15 +12,18 @@ wide tables) at the full text width.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 from collections.abc import Iterable
+from itertools import pairwise
 
 from docx import Document
 from docx.document import Document as DocumentObject
 from docx.enum.section import WD_SECTION_START
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_COLOR_INDEX
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
@@ -79,9 +82,58 @@ def render_docx(report: Report) -> bytes:
     properties.author = report.agency
     properties.comments = f"drafter {__version__}；版式 {report.layout}"
     properties.language = "zh-CN"
+    _mark_model_paragraphs(doc, report)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+AI_PROPERTY = "drafter-ai-paragraphs"
+
+
+def paragraph_fingerprint(text: str) -> str:
+    """What identifies a paragraph's text: it changes as soon as an editor changes a word."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _mark_model_paragraphs(doc: DocumentObject, report: Report) -> None:
+    """Record which paragraphs a model wrote (custom document property): verify reports them
+    as model-written until an editor has changed them."""
+    by_model: dict[str, list[str]] = {}
+    for paragraph in report.paragraphs():
+        if paragraph.author not in ("offline", "editor", "document"):
+            by_model.setdefault(paragraph.author, []).append(paragraph_fingerprint(paragraph.text))
+    if by_model:
+        add_model_property(doc, by_model)
+
+
+def add_model_property(doc: DocumentObject, by_model: dict[str, list[str]]) -> None:
+    from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    value = json.dumps(by_model, ensure_ascii=False, separators=(",", ":"))
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        "<Properties "
+        'xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+        'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+        '<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" '
+        f'name="{AI_PROPERTY}"><vt:lpwstr>{_xml_escape(value)}</vt:lpwstr></property>'
+        "</Properties>"
+    )
+    package = doc.part.package
+    part = Part(
+        PackURI("/docProps/custom.xml"),
+        CONTENT_TYPE.OFC_CUSTOM_PROPERTIES,
+        xml.encode("utf-8"),
+        package,
+    )
+    package.relate_to(part, RELATIONSHIP_TYPE.CUSTOM_PROPERTIES)
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # ---- fonts ---------------------------------------------------------------------------------
@@ -290,9 +342,34 @@ def _title(doc: DocumentObject, text: str) -> None:
         _run(paragraph, line, TITLE_FONT)
 
 
-def _body(doc: DocumentObject, paragraph: Paragraph) -> None:
+def _body(doc: DocumentObject, paragraph: Paragraph) -> DocxParagraph:
     out = doc.add_paragraph(style=STYLE_BODY)
-    _run(out, paragraph.text, BODY_FONT)
+    write_marked(doc, out, paragraph)
+    return out
+
+
+def write_marked(doc: DocumentObject, out: DocxParagraph, paragraph: Paragraph) -> None:
+    """The paragraph's text as runs; what a drafter could not make right is highlighted and
+    carries a Word comment (author drafter), so the editor sees it and nothing is dropped."""
+    text = paragraph.text
+    cuts = sorted(
+        {0, len(text)}
+        | {max(0, min(len(text), p)) for m in paragraph.marks if m.span for p in m.span}
+    )
+    runs: list[tuple[int, int, object]] = []
+    for start, end in pairwise(cuts):
+        if end > start:
+            run = out.add_run(text[start:end])
+            _fonts(run._r.get_or_add_rPr(), BODY_FONT)
+            runs.append((start, end, run))
+    for mark in paragraph.marks:
+        span = mark.span or (0, len(text))
+        covered = [r for s, e, r in runs if s >= span[0] and e <= span[1]] or [r for *_, r in runs]
+        if not covered:
+            continue
+        for run in covered:
+            run.font.highlight_color = WD_COLOR_INDEX.YELLOW  # type: ignore[attr-defined]
+        doc.add_comment(covered, text=mark.message, author="drafter", initials="DR")
 
 
 def _section(doc: DocumentObject, section: Section) -> None:
