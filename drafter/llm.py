@@ -38,9 +38,11 @@ class Completion:
 def answer_text(message: Any) -> str:
     """The answer without any reasoning: langchain's `.text` leaves out reasoning blocks, and
     models that think inline (<think>…</think>) have that part removed too."""
-    text = message.text if hasattr(message, "text") else str(message)
-    if callable(text):  # older langchain-core: text() is a method
-        text = text()
+    text = getattr(message, "text", None)
+    if not isinstance(text, str):
+        # langchain-core before 1.0 has text() as a method; content is the portable fallback
+        content = getattr(message, "content", message)
+        text = content if isinstance(content, str) else str(text() if callable(text) else content)
     text = _THINK.sub("", text)
     if "</think>" in text:  # a thinking block whose opening tag was cut off
         text = text.split("</think>", 1)[1]
@@ -171,9 +173,10 @@ def openai_chat_model(spec: ModelSpec, audit: AuditLog | None, use_cache: bool =
         api_key=key or "not-needed",  # local servers (Ollama, llama.cpp) accept any key
         timeout=spec.timeout,
         max_retries=spec.max_retries,
-        max_tokens=spec.max_tokens,
         temperature=spec.temperature,
-        extra_body=dict(spec.thinking) or None,
+        # ChatOpenAI would rename max_tokens to max_completion_tokens, which some compatible
+        # servers reject: the field goes into the body under the name the endpoint expects.
+        extra_body=spec.body(),
     )
     return ChatModel(
         chat,

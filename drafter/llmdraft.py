@@ -142,8 +142,11 @@ class LLMDrafter:
             ]
         self.progress(part, f"仍有 {len(problems)} 处问题，已标注")
         if paragraphs:
+            marked = {m.message for p in paragraphs for m in p.marks}
             for problem in problems:
-                if not any(problem in m.message for p in paragraphs for m in p.marks):
+                if problem.startswith("第") and any(problem.split(" ", 1)[-1] in m for m in marked):
+                    continue  # already marked where it occurs
+                if problem not in marked:
                     paragraphs[0].marks.append(Mark(f"模型起草后仍未解决：{problem}"))
         return paragraphs
 

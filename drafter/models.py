@@ -31,6 +31,9 @@ class ModelSpec:
     json_mode: bool = False
     thinking: dict[str, Any] = field(default_factory=dict)  # sent as is in the request body
     max_tokens: int = 2048
+    # The body field carrying max_tokens: OpenAI-compatible servers document `max_tokens`
+    # (some reject the newer `max_completion_tokens` that OpenAI's own reasoning models need).
+    max_tokens_field: str = "max_tokens"
     temperature: float = 0.3
     timeout: float = 120.0
     max_retries: int = 2
@@ -44,10 +47,14 @@ class ModelSpec:
     def parameters(self) -> dict[str, Any]:
         """What the request carries besides the messages (part of the cache key; no key)."""
         return {
-            "max_tokens": self.max_tokens,
             "temperature": self.temperature,
-            "extra_body": dict(self.thinking),
+            "extra_body": self.body(),
         }
+
+    def body(self) -> dict[str, Any]:
+        """The fields added to the request body as they are: the length limit under the name
+        this endpoint expects, and the thinking switch."""
+        return {self.max_tokens_field: self.max_tokens, **self.thinking}
 
     def describe(self) -> str:
         key = (
@@ -74,6 +81,7 @@ _FIELDS = {
     "json_mode",
     "thinking",
     "max_tokens",
+    "max_tokens_field",
     "temperature",
     "timeout",
     "max_retries",
@@ -95,6 +103,14 @@ def load_models(path: Path | None = None) -> tuple[list[ModelSpec], str | None]:
         line = lines.get(("models", index))
         if not isinstance(entry, dict):
             raise InputError(Problem("每个模型条目须为映射", file=str(path), line=line))
+        if any("key" in str(k) and k != "key_env" for k in entry):
+            raise InputError(
+                Problem(
+                    "不要在配置文件中写 API key，请用 key_env 指向环境变量",
+                    file=str(path),
+                    line=line,
+                )
+            )
         unknown = set(entry) - _FIELDS
         if unknown:
             raise InputError(
@@ -104,14 +120,6 @@ def load_models(path: Path | None = None) -> tuple[list[ModelSpec], str | None]:
         if missing:
             raise InputError(
                 Problem(f"模型条目缺少 {'、'.join(missing)}", file=str(path), line=line)
-            )
-        if "api_key" in entry or any("key" in k and k != "key_env" for k in entry):
-            raise InputError(
-                Problem(
-                    "不要在配置文件中写 API key，请用 key_env 指向环境变量",
-                    file=str(path),
-                    line=line,
-                )
             )
         try:
             specs.append(
@@ -123,6 +131,7 @@ def load_models(path: Path | None = None) -> tuple[list[ModelSpec], str | None]:
                     json_mode=bool(entry.get("json_mode", False)),
                     thinking=dict(entry.get("thinking") or {}),
                     max_tokens=int(entry.get("max_tokens", 2048)),
+                    max_tokens_field=_max_tokens_field(entry.get("max_tokens_field")),
                     temperature=float(entry.get("temperature", 0.3)),
                     timeout=float(entry.get("timeout", 120)),
                     max_retries=int(entry.get("max_retries", 2)),
@@ -134,6 +143,16 @@ def load_models(path: Path | None = None) -> tuple[list[ModelSpec], str | None]:
             ) from None
     default = data.get("default")
     return specs, None if default is None else str(default)
+
+
+def _max_tokens_field(value: Any) -> str:
+    if value is None:
+        return "max_tokens"
+    if value not in ("max_tokens", "max_completion_tokens"):
+        raise ValueError(
+            f"max_tokens_field 只能是 max_tokens 或 max_completion_tokens，得到 {value!r}"
+        )
+    return str(value)
 
 
 def env_model() -> ModelSpec | None:

@@ -342,19 +342,26 @@ class Verifier:
             if any(w in context.clause for w in _reference()["change_words"]):
                 findings.extend(self._change(mention, context, located))
                 continue
-            if mention.percent:
-                part = next(
-                    (
-                        m
-                        for m in reversed(mentions[:index])
-                        if not m.percent and context_of(text, m).sentence == context.sentence
-                    ),
-                    None,
-                )
-                if part is not None and not self._named_percent(mention, context):
+            if mention.percent and not self._named_percent(mention, context):
+                same_sentence = [
+                    m
+                    for m in mentions[:index]
+                    if not m.percent and context_of(text, m).sentence == context.sentence
+                ]
+                # "占办结数86件的57.0%": a number after 占 is the base, written out
+                share_at = mention.start - len(context.before) + context.before.rfind("占")
+                base = None
+                if "占" in context.before and same_sentence and same_sentence[-1].start > share_at:
+                    base = same_sentence.pop()
+                part = same_sentence[-1] if same_sentence else None
+                if part is not None:
                     findings.extend(
-                        self._percentage(mention, part, mentions[:index], text, located)
+                        self._percentage(mention, part, mentions[:index], text, located, base)
                     )
+                    continue
+                named = self._named_share(mention, context, located)
+                if named is not None:
+                    findings.extend(named)
                     continue
             findings.extend(self._number(mention, context, located))
         findings.extend(self._claims(text, where))
@@ -492,10 +499,74 @@ class Verifier:
             for q in self.quantities.values()
         )
 
+    def _named_share(
+        self, mention: Mention, context: Context, where: Location
+    ) -> list[Finding] | None:
+        """ "予以公开和部分公开占办结数的43.9%": no number for the part, but words naming a
+        table quantity before 占 and a named base after it. None when the words name nothing."""
+        if "占" not in context.before:
+            return None
+        named_base = _named_base(context.clause)
+        subject = context.before[: context.before.rfind("占")]
+        if named_base is None or named_base not in self.quantities or not subject:
+            return None
+        words = Context(subject, subject, subject, "", scope=subject, scope_at=len(subject))
+        parts = [
+            self.quantities[c.quantity]
+            for c in self.concepts
+            if c.quantity in self.quantities
+            and c.quantity != named_base
+            and concept_score(c, words) > 0
+        ]
+        if not parts:
+            return None
+        base = self.quantities[named_base]
+        decimals = _decimals(mention)
+        unit = Decimal(1).scaleb(-decimals)
+        shares = []
+        for part in parts:
+            if not base.value:
+                continue
+            exact = Decimal(part.value) / Decimal(base.value) * 100
+            if abs(exact - mention.value) < unit:
+                return []
+            shares.append(
+                f"{part.label}（{part.text()}）应为 {exact.quantize(unit, ROUND_HALF_UP)}%"
+            )
+        return [
+            Finding(
+                "E-NUM-PERCENT",
+                f"“{mention.text}”占{base.label}（{base.text()}）的比例与统计数据不符："
+                + "；".join(shares or ["分母为 0，无法计算"]),
+                _with_sentence(where, context),
+            )
+        ]
+
     def _percentage(
-        self, mention: Mention, part: Mention, earlier: list[Mention], text: str, where: Location
+        self,
+        mention: Mention,
+        part: Mention,
+        earlier: list[Mention],
+        text: str,
+        where: Location,
+        written_base: Mention | None = None,
     ) -> list[Finding]:
-        decimals = max(0, -int(mention.value.normalize().as_tuple().exponent))
+        decimals = _decimals(mention)
+        if written_base is not None:
+            # "共49件，占办结数86件的57.0%": the base is written out (and checked on its own)
+            unit = Decimal(1).scaleb(-decimals)
+            exact = part.value / written_base.value * 100 if written_base.value else None
+            if exact is not None and abs(exact - mention.value) < unit:
+                return []
+            shown = "无法计算" if exact is None else f"{exact.quantize(unit, ROUND_HALF_UP)}%"
+            return [
+                Finding(
+                    "E-NUM-PERCENT",
+                    f"“{part.text}”占“{written_base.text}”的比例应为 {shown}，"
+                    f"文中为“{mention.text}”",
+                    _with_sentence(where, context_of(text, mention)),
+                )
+            ]
         named_base = _named_base(context_of(text, mention).clause)
         if named_base is not None and named_base in self.quantities:
             # "占新收申请的73%": the text names its base; no other base will do
@@ -576,7 +647,7 @@ class Verifier:
         for _, now, then in candidates:
             diff = abs(now - then)
             if mention.percent and then:
-                decimals = max(0, -int(mention.value.normalize().as_tuple().exponent))
+                decimals = _decimals(mention)
                 if abs(diff / then * 100 - mention.value) < Decimal(1).scaleb(-decimals):
                     return []
             elif not mention.percent and diff == mention.value:
@@ -805,3 +876,9 @@ def verify_report(
     findings += list(document_rules(report, stats, layout, file))
     findings += list(table_rules(report, stats, layout, file))
     return sort_findings(findings)
+
+
+def _decimals(mention: Mention) -> int:
+    """How many decimals the text writes ("57.0%" has one: 56.98 is not 57.0)."""
+    exponent = mention.value.as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0

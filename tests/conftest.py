@@ -156,8 +156,13 @@ def _isolated_home(
     home = tmp_path_factory.mktemp("drafter-home")
     monkeypatch.setenv("DRAFTER_HOME", str(home))
     monkeypatch.setenv("DRAFTER_MODELS", str(home / "drafter-models.yaml"))
-    for name in ("DRAFTER_BASE_URL", "DRAFTER_MODEL", "DRAFTER_API_KEY", "OPENAI_API_KEY",
-                 "DRAFTER_PROMPTS_DIR"):
+    for name in (
+        "DRAFTER_BASE_URL",
+        "DRAFTER_MODEL",
+        "DRAFTER_API_KEY",
+        "OPENAI_API_KEY",
+        "DRAFTER_PROMPTS_DIR",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -31,7 +32,7 @@ class Reply:
 @dataclass
 class Recorded:
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case
     body: dict[str, Any]
 
 
@@ -44,10 +45,16 @@ def drafting_answer(body: dict[str, Any]) -> str:
         if text.startswith("0") or len(sentences) >= 6:
             continue  # a careful model does not state zeros as counts
         parts = [p for p in label.split(" · ") if p not in ("总计", "申请人情况")]
-        phrase = re.sub(r"^([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)", "", parts[-1])
+        phrase = re.sub(
+            r"^([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)", "", parts[-1]
+        )
         if parts[0].startswith("表") and len(parts) > 2:
-            phrase = re.sub(r"^([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)", "",
-                            parts[-2]) + phrase
+            phrase = (
+                re.sub(
+                    r"^([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)", "", parts[-2]
+                )
+                + phrase
+            )
         sentences.append(f"{phrase}{name}。")
     if "信息处理费" in first and "必须有一句说明信息处理费" in first:
         sentences.append("本年度信息处理费收取情况已按规定公开。")
@@ -61,6 +68,7 @@ class StubServer:
     replies: deque[Reply] = field(default_factory=deque)
     requests: list[Recorded] = field(default_factory=list)
     latency: float = 0.0  # added to every reply
+    answer: Callable[[dict[str, Any]], str | None] | None = None  # scripted by request content
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -83,11 +91,13 @@ class StubServer:
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with stub._lock:
-                    stub.requests.append(Recorded(self.path, dict(self.headers), body))
+                    stub.requests.append(
+                        Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    )
                     reply = stub.replies.popleft() if stub.replies else Reply()
                 time.sleep(stub.latency + reply.delay)
                 if not self.path.endswith("/chat/completions"):
@@ -97,20 +107,30 @@ class StubServer:
                         reply.status,
                         {"error": {"message": f"stub status {reply.status}", "type": "stub"}},
                     )
-                text = drafting_answer(body) if reply.text is None else reply.text
+                text = reply.text
+                if text is None and stub.answer is not None:
+                    text = stub.answer(body)
+                if text is None:
+                    text = drafting_answer(body)
                 message: dict[str, Any] = {"role": "assistant", "content": text}
                 if reply.reasoning is not None:
                     message["reasoning_content"] = reply.reasoning
                 prompt_tokens = sum(len(m["content"]) for m in body.get("messages", []))
-                self._send(200, {
-                    "id": f"stub-{len(stub.requests)}",
-                    "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": body.get("model", "stub"),
-                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(text),
-                              "total_tokens": prompt_tokens + len(text)},
-                })
+                self._send(
+                    200,
+                    {
+                        "id": f"stub-{len(stub.requests)}",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": body.get("model", "stub"),
+                        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                        "usage": {
+                            "prompt_tokens": prompt_tokens,
+                            "completion_tokens": len(text),
+                            "total_tokens": prompt_tokens + len(text),
+                        },
+                    },
+                )
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload, ensure_ascii=False).encode("utf-8")

@@ -143,6 +143,33 @@ def test_percentages_of_a_stated_part():
     assert finding.code == "E-NUM-PERCENT" and "67%" in finding.message
 
 
+def test_a_percentage_with_its_base_written_out():
+    # base data: 予以公开 2 of 3 closed
+    assert verify_text("予以公开2件，占办结数3件的66.7%。") == []
+    [finding] = verify_text("予以公开2件，占办结数3件的60.0%。")
+    assert finding.code == "E-NUM-PERCENT" and "66.7%" in finding.message
+    # the digits written count: 66.0% is not 66.67%
+    assert codes(verify_text("予以公开2件，占办结数3件的66.0%。")) == ["E-NUM-PERCENT"]
+
+
+def test_a_percentage_whose_part_is_named_not_numbered():
+    assert verify_text("予以公开和部分公开占办结数的66.7%。") == []
+    [finding] = verify_text("予以公开和部分公开占办结数的50%。")
+    assert finding.code == "E-NUM-PERCENT" and "67%" in finding.message
+
+
+def test_total_of_new_and_carried_over_applications():
+    # 3 new + 1 carried over
+    assert verify_text("本年新收申请与上年结转申请合计4件。") == []
+    assert codes(verify_text("本年新收申请与上年结转申请合计5件。")) == ["E-NUM-MISMATCH"]
+    assert verify_text("本年新收申请3件，与上年结转的1件一并办理。") == []
+
+
+def test_hotlines_and_time_limits_are_not_statistics():
+    assert verify_text("通过12369环保举报热线和12345热线受理群众咨询。") == []
+    assert verify_text("另有1件尚在20个工作日答复期限内，结转下年度继续办理。") == []
+
+
 def test_sub_item_stated_as_group_total():
     # 不予公开 is the sum of its eight rows; one row stated as the group is an error.
     data = set_in(
