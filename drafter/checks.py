@@ -64,8 +64,9 @@ class _Context:
         """The location of one value cell (or of a key that is not a cell)."""
         info = self.layout.cell_info(key)
         line = self.stats.line_of(key)
+        cell = self.stats.cell_of(key)
         if info is None:
-            return Location(path=key, file=self.stats.source_name, line=line)
+            return Location(path=key, file=self.stats.source_name, line=line, cell=cell)
         return Location(
             path=key,
             table=info.table,
@@ -73,6 +74,7 @@ class _Context:
             column=info.column_header or None,
             file=self.stats.source_name,
             line=line,
+            cell=cell,
         )
 
     def column(self, prefix: str, column: str) -> Location:
@@ -156,9 +158,10 @@ def _table_cells(ctx: _Context) -> Iterator[tuple[str, int | Decimal | None, boo
 
 def _cells(ctx: _Context) -> Iterator[Finding]:
     for key, value, money in _table_cells(ctx):
-        where = ctx.at(key)
         if value is None:
-            yield Finding("E-CELL-BLANK", "单元格空白：没有数据也应填 0（空白不等于 0）", where)
+            yield Finding(
+                "E-CELL-BLANK", "单元格空白：没有数据也应填 0（空白不等于 0）", ctx.at(key)
+            )
         elif (
             isinstance(value, bool)
             or not isinstance(value, int | Decimal)
@@ -166,7 +169,7 @@ def _cells(ctx: _Context) -> Iterator[Finding]:
             or (not money and not isinstance(value, int))
         ):
             kind = "非负金额" if money else "非负整数"
-            yield Finding("E-CELL-VALUE", f"单元格应为{kind}，现为 {value!r}", where)
+            yield Finding("E-CELL-VALUE", f"单元格应为{kind}，现为 {value!r}", ctx.at(key))
 
 
 def _valid(*values: object) -> bool:
@@ -373,7 +376,9 @@ def _table_two(ctx: _Context) -> Iterator[Finding]:
             "W-FORMAT-YEAR",
             f"统计年度 {s.year} 早于 {ctx.layout.basis} 格式的适用年度 {ctx.layout.from_year}："
             "2019、2020年度报告使用国办公开办函〔2019〕60号的试行格式",
-            Location(path="year", file=s.source_name, line=s.line_of("year")),
+            Location(
+                path="year", file=s.source_name, line=s.line_of("year"), cell=s.cell_of("year")
+            ),
         )
 
 
@@ -444,8 +449,11 @@ def _fees(ctx: _Context) -> Iterator[Finding]:
 
 def _fact_location(ctx: _Context, index: int, fact: Fact, attribute: str | None = None) -> Location:
     line = ctx.stats.line_at(("facts", index, attribute or "id"))
+    cell = ctx.stats.cell_at(("facts", index, attribute or "id"))
     path = f"facts[{index}]({fact.id})" + (f".{attribute}" if attribute else "")
-    return Location(path=path, table="事实", row=fact.id, file=ctx.stats.source_name, line=line)
+    return Location(
+        path=path, table="事实", row=fact.id, file=ctx.stats.source_name, line=line, cell=cell
+    )
 
 
 def _facts(ctx: _Context) -> Iterator[Finding]:
@@ -571,6 +579,7 @@ def _note_placeholders(ctx: _Context) -> Iterator[Finding]:
                         row=section,
                         file=ctx.stats.source_name,
                         line=ctx.stats.line_at(path),
+                        cell=ctx.stats.cell_at(path),
                     ),
                 )
 
@@ -584,7 +593,12 @@ def _cross_year(ctx: _Context, previous: Stats) -> Iterator[Finding]:
         yield Finding(
             "W-PREV-YEAR",
             f"作为上年数据提供的统计文件是 {previous.year} 年度的，本报告是 {s.year} 年度",
-            Location(path="year", file=previous.source_name, line=previous.line_of("year")),
+            Location(
+                path="year",
+                file=previous.source_name,
+                line=previous.line_of("year"),
+                cell=previous.cell_of("year"),
+            ),
         )
     # X-1: this year's 上年结转 is last year's 结转下年度继续办理, column by column.
     for column in (*APPLICANT_COLUMNS, TOTAL):
@@ -684,6 +698,7 @@ def _postal_code(ctx: _Context) -> Iterator[Finding]:
         row="前言 · 联系方式 · 邮政编码",
         file=ctx.stats.source_name,
         line=ctx.stats.line_of("contact.postal_code"),
+        cell=ctx.stats.cell_of("contact.postal_code"),
     )
     if not re.fullmatch(r"\d{6}", code):
         yield Finding("W-CONTACT-POSTCODE", f"邮政编码应为6位数字，现为“{code}”", where)

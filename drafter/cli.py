@@ -82,8 +82,14 @@ def _main(
 @reports_input_errors
 def init(
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="写入的统计文件（- 表示输出到屏幕）")
-    ] = Path("stats.yaml"),
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="写入的统计文件（默认 stats.yaml，加 --xlsx 时 stats.xlsx；- 表示输出到屏幕）",
+            show_default=False,
+        ),
+    ] = None,
     agency: Annotated[str | None, typer.Option("--agency", help="发布机关全称")] = None,
     year: Annotated[
         int | None, typer.Option("--year", help="统计年度（默认：上一年）", min=1990, max=2100)
@@ -91,12 +97,32 @@ def init(
     layout: Annotated[
         str, typer.Option("--format", help="版式编号（见 drafter layouts）")
     ] = "gov-info-disclosure-2021",
+    xlsx: Annotated[
+        bool, typer.Option("--xlsx", help="写出 Excel 工作簿（官方表格样式，供 Excel、WPS 填写）")
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件")] = False,
 ) -> None:
-    """写出一份带中文注释的统计文件模板（各项为 0，可直接通过检查）。"""
+    """写出统计文件模板：带中文注释的 YAML，或 Excel 工作簿（--xlsx）；各项为 0，可直接通过检查。"""
     from drafter.files import check_writable, write_atomic
     from drafter.template import render_template
 
+    xlsx = xlsx or (output is not None and output.suffix.lower() == ".xlsx")
+    output = output if output is not None else Path("stats.xlsx" if xlsx else "stats.yaml")
+    if xlsx:
+        from drafter.formats import load_layout
+        from drafter.workbook import workbook_bytes
+
+        if str(output) == "-":
+            raise InputError("Excel 工作簿不能输出到屏幕，请用 -o 指定 .xlsx 文件")
+        if output.suffix.lower() != ".xlsx":
+            raise InputError(f"{output}: Excel 工作簿的文件扩展名应为 .xlsx")
+        check_writable(output, force=force)
+        content = workbook_bytes(
+            load_layout(layout), agency=agency, year=year or _dt.date.today().year - 1
+        )
+        write_atomic(output, content, force=force)
+        err.print(f"已写出 {output}。在 Excel 或 WPS 中填好数字后运行：drafter check {output}")
+        return
     to_stdout = str(output) == "-"
     if not to_stdout:
         check_writable(output, force=force)
@@ -115,10 +141,13 @@ def init(
 @reports_input_errors
 def check(
     stats: Annotated[
-        Path, typer.Argument(help="统计文件（.yaml）", show_default=False, metavar="STATS")
+        Path, typer.Argument(help="统计文件（.yaml 或 .xlsx）", show_default=False, metavar="STATS")
     ],
     previous: Annotated[
-        Path | None, typer.Option("--previous", help="上年的统计文件，用于跨年度核对")
+        Path | None,
+        typer.Option(
+            "--previous", help="上年的统计文件或上年发布的报告（.docx/.html），用于跨年度核对"
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出，供程序读取")] = False,
 ) -> None:
@@ -128,7 +157,7 @@ def check(
     from drafter.load import load_stats
 
     this_year = load_stats(stats)
-    last_year = load_stats(previous) if previous is not None else None
+    last_year = _previous(previous)
     findings = run_checks(this_year, last_year)
     errors = count(findings, Severity.ERROR)
     if as_json:
@@ -148,6 +177,31 @@ def check(
     raise typer.Exit(1 if errors else 0)
 
 
+def _previous(path: Path | None) -> Any:
+    """Last year's statistics: a statistics file, or last year's published report read by
+    `drafter extract` (what it could not read is said on stderr)."""
+    if path is None:
+        return None
+    from drafter.extract import extract, extracted_stats, is_document
+    from drafter.load import load_stats
+
+    if not is_document(path):
+        return load_stats(path)
+    extracted = extract(path)
+    err.print(
+        Text(
+            f"上年数据由 {path} 读出（{extracted.data['agency']} {extracted.data['year']}年）"
+            + (
+                f"，{len(extracted.warnings)} 处请核对（drafter extract 可查看）"
+                if extracted.warnings
+                else ""
+            ),
+            style="cyan",
+        )
+    )
+    return extracted_stats(extracted)
+
+
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "advice": "cyan"}
 
 
@@ -163,7 +217,9 @@ def _print_findings(findings: list[Any], title: str) -> None:
     table.add_column("说明", ratio=3, overflow="fold")
     for finding in findings:
         where = finding.location.label()
-        if finding.location.line is not None:
+        if finding.location.cell is not None:
+            where = f"{where}\n{finding.location.cell}"  # the workbook cell, e.g. 三!D7
+        elif finding.location.line is not None:
             where = f"{where}\n第{finding.location.line}行"
         severity = Text(finding.severity.zh, style=_SEVERITY_STYLE[finding.severity.value])
         table.add_row(severity + Text("\n" + finding.code), Text(where), Text(finding.message))
@@ -183,7 +239,7 @@ def _print_findings(findings: list[Any], title: str) -> None:
 @reports_input_errors
 def draft(
     stats: Annotated[
-        Path, typer.Argument(help="统计文件（.yaml）", show_default=False, metavar="STATS")
+        Path, typer.Argument(help="统计文件（.yaml 或 .xlsx）", show_default=False, metavar="STATS")
     ],
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="写出的 Word 文档（.docx）")
@@ -371,9 +427,14 @@ def verify(
             help="要核对的报告（.docx、.md、.html、.txt）", show_default=False, metavar="DOC"
         ),
     ],
-    stats: Annotated[Path, typer.Option("--stats", help="统计文件（.yaml）", show_default=False)],
+    stats: Annotated[
+        Path, typer.Option("--stats", help="统计文件（.yaml 或 .xlsx）", show_default=False)
+    ],
     previous: Annotated[
-        Path | None, typer.Option("--previous", help="上年的统计文件，用于核对同比变化")
+        Path | None,
+        typer.Option(
+            "--previous", help="上年的统计文件或上年发布的报告（.docx/.html），用于核对同比变化"
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出，供程序读取")] = False,
     annotate: Annotated[
@@ -400,7 +461,7 @@ def verify(
             raise InputError("批注文件不能覆盖被核对的文档，请另指定文件名")
         check_writable(annotate, force=force)
     this_year = load_stats(stats)
-    last_year = load_stats(previous) if previous is not None else None
+    last_year = _previous(previous)
     layout = load_layout(this_year.format)
     report, _ = read_document(document)
     findings = verify_report(report, this_year, layout, last_year, file=str(document))
@@ -537,7 +598,9 @@ def redraft(
     document: Annotated[
         Path, typer.Argument(help="编辑过的报告（.docx）", show_default=False, metavar="DOC")
     ],
-    stats: Annotated[Path, typer.Option("--stats", help="统计文件（.yaml）", show_default=False)],
+    stats: Annotated[
+        Path, typer.Option("--stats", help="统计文件（.yaml 或 .xlsx）", show_default=False)
+    ],
     section: Annotated[
         str,
         typer.Option(
@@ -590,6 +653,134 @@ def redraft(
     if findings:
         _print_findings(findings, f"核对新起草的“{heading}”")
     raise typer.Exit(0)
+
+
+# ---- reading published reports -------------------------------------------------------------
+
+
+@app.command()
+@reports_input_errors
+def extract(
+    report: Annotated[
+        Path,
+        typer.Argument(
+            help="发布的报告（.docx、.html、.md、.txt）", show_default=False, metavar="REPORT"
+        ),
+    ],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="写出的统计文件（.yaml）")
+    ] = None,
+    agency: Annotated[
+        str | None, typer.Option("--agency", help="发布机关（标题中读不出时）")
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="统计年度（标题中读不出时）", min=1990, max=2100)
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出，供程序读取")] = False,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件")] = False,
+) -> None:
+    """从发布的报告中读出统计数据（三张表、信息处理费、机关和年度），写成统计文件。"""
+    from drafter.extract import extract as read_report
+    from drafter.extract import extracted_stats, to_yaml
+    from drafter.files import check_writable, write_atomic
+
+    if output is not None:
+        if output.suffix.lower() not in (".yaml", ".yml"):
+            raise InputError(f"{output}: 统计文件的扩展名应为 .yaml")
+        check_writable(output, force=force)
+    extracted = read_report(report, agency=agency, year=year)
+    stats = extracted_stats(extracted)  # the same validation as a statistics file
+    if as_json:
+        payload = {
+            "file": str(report),
+            "format": extracted.layout,
+            "format_2019_tables": extracted.format_2019,
+            "warnings": extracted.warnings,
+            "statistics": extracted.data,  # blank cells as null, amounts as exact strings
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+    for warning in extracted.warnings if not as_json else []:
+        err.print(Text(f"请核对：{warning}", style="yellow"))
+    if output is not None:
+        write_atomic(output, to_yaml(extracted).encode("utf-8"), force=force)
+        err.print(f"已写出 {output}（{stats.agency} {stats.year}年）")
+    elif not as_json:
+        sys.stdout.write(to_yaml(extracted))
+
+
+@app.command()
+@reports_input_errors
+def audit(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="报告文件（.docx、.html）或存放报告的目录", show_default=False, metavar="PATH..."
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出，供程序读取")] = False,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="另存一份 CSV 汇总（每份报告一行）")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="并行的进程数（默认每个处理器核心一个）", min=1)
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="覆盖已存在的 CSV 文件")] = False,
+) -> None:
+    """批量审核发布的报告：每份报告的表格勾稽、文档规则、正文与表格的一致性，汇总成表。"""
+    from drafter.batch import audit_reports, iter_rows, report_files, to_csv, totals
+    from drafter.files import check_writable, write_atomic
+
+    if csv_out is not None:
+        if csv_out.suffix.lower() != ".csv":
+            raise InputError(f"{csv_out}: 汇总文件的扩展名应为 .csv")
+        check_writable(csv_out, force=force)
+    files = report_files(paths)
+    if not files:
+        raise InputError("没有找到报告文件（目录中查找 .docx、.html、.htm）")
+    done = 0
+
+    def progress(_: Any) -> None:
+        nonlocal done
+        done += 1
+        if err.is_terminal and not as_json:
+            err.print(f"\r已审核 {done}/{len(files)}", end="")
+
+    results = audit_reports(files, workers=workers, progress=progress)
+    if err.is_terminal and not as_json:
+        err.print()
+    summary = totals(results)
+    if csv_out is not None:
+        write_atomic(csv_out, to_csv(results).encode("utf-8"), force=force)
+    if as_json:
+        payload = {"reports": [r.to_dict() for r in results], "totals": summary}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        table = Table(title=f"审核 {len(results)} 份报告", title_justify="left", show_lines=True)
+        for header in ("报告", "机关", "年度", "错误", "警告", "最严重的问题"):
+            table.add_column(header)
+        for row in iter_rows(results):
+            table.add_row(*(Text(cell) for cell in row))
+        out.print(table)
+        codes = Table(title="各类问题", title_justify="left")
+        for header in ("代码", "级别", "报告数", "处数", "含义"):
+            codes.add_column(header)
+        for code, entry in summary["codes"].items():
+            level = {"error": "错误", "warning": "警告", "advice": "提示"}[entry["severity"]]
+            codes.add_row(
+                code, level, str(entry["reports"]), str(entry["findings"]), Text(entry["title"])
+            )
+        if summary["codes"]:
+            out.print(codes)
+        out.print(
+            Text(
+                f"共 {summary['reports']} 份：{summary['with_errors']} 份有错误，"
+                f"{summary['unreadable']} 份无法读取；错误 {summary['errors']} 项，"
+                f"警告 {summary['warnings']} 项，提示 {summary['advice']} 项"
+            )
+        )
+    if csv_out is not None:
+        err.print(f"已写出 {csv_out}")
+    raise typer.Exit(1 if summary["with_errors"] or summary["unreadable"] else 0)
 
 
 # ---- reference commands --------------------------------------------------------------------

@@ -13,7 +13,7 @@ from drafter.findings import Finding, Location
 from drafter.formats import Layout, Section
 from drafter.numbers import parse_chinese
 from drafter.quantities import format_number
-from drafter.read.tables import label_hits, normalise, read_table
+from drafter.read.tables import label_hits, normalise, read_printed, text_grid
 from drafter.stats import Stats
 
 # Terms of the 2019 试行 tables (FORMAT.md §3.1b): a 2021 report must not print them.
@@ -251,11 +251,7 @@ def table_rules(
     for table_id in printed_ids:
         spec = layout.table(table_id)
         scored = sorted(
-            (
-                (label_hits([[c.text for c in row] for row in t.grid()], spec), i)
-                for i, t in enumerate(tables)
-                if i not in used
-            ),
+            ((label_hits(text_grid(t), spec), i) for i, t in enumerate(tables) if i not in used),
             reverse=True,
         )
         section = next(s for s in layout.sections if s.table == table_id)
@@ -269,8 +265,7 @@ def table_rules(
         index = scored[0][1]
         used.add(index)
         table = tables[index]
-        grid = [[c.text for c in row] for row in table.grid()]
-        yield from _one_table(grid, table.exact, spec, stats, section.heading, file)
+        yield from _one_table(table, spec, stats, section.heading, file)
     for index, table in enumerate(tables):
         text = "".join(c.text for c in table.cells)
         if index not in used and any(term in normalise(text) for term in TERMS_2019):
@@ -278,13 +273,15 @@ def table_rules(
 
 
 def _one_table(
-    grid: list[list[str]],
-    exact: bool,
-    spec,
+    table: rp.Table,
+    spec,  # type: ignore[no-untyped-def]
     stats: Stats,
-    heading: str,  # type: ignore[no-untyped-def]
+    heading: str,
     file: str | None,
 ) -> Iterator[Finding]:
+    grid = text_grid(table)
+    exact = table.exact
+
     def at(key: str | None = None, row: str | None = None, column: str | None = None) -> Location:
         return Location(
             path=key, table=spec.name, row=row, column=column, section=heading, file=file
@@ -294,7 +291,7 @@ def _one_table(
     for term in TERMS_2019:
         if normalise(term) in printed:
             yield Finding("E-TABLE-2019", f"{spec.name}中有2019年试行格式的“{term}”", at())
-    read = read_table(grid, spec, exact=exact)
+    read = read_printed(table, spec, exact=exact)
     for official, found in read.renamed.items():
         yield Finding(
             "E-TABLE-LABEL",

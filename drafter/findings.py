@@ -135,6 +135,7 @@ class Location:
     sentence: str | None = None
     text: str | None = None  # the offending text itself, e.g. 15件
     span: tuple[int, int] | None = None  # of `text` within the paragraph
+    cell: str | None = None  # the workbook cell, e.g. 三!D7, when the statistics are a .xlsx
 
     def label(self) -> str:
         """The official labels, as a reader of the printed document would name the place."""
@@ -149,6 +150,8 @@ class Location:
         return " · ".join(parts) if parts else (self.path or "")
 
     def source(self) -> str:
+        if self.cell:
+            return f"{self.file} {self.cell}" if self.file else self.cell
         if self.file and self.line is not None:
             return f"{self.file}:{self.line}"
         return self.file or ""

@@ -128,6 +128,12 @@ class Layout:
     def group_label(self, prefix: str) -> tuple[str, str]:
         """(table name, label) for a group of cells sharing a key prefix: a table 三 row
         (`applications.new_received`) or a table 四 block (`review_litigation.review`)."""
+        key = (self.id, prefix)
+        if key not in _GROUP_LABELS:
+            _GROUP_LABELS[key] = self._group_label(prefix)
+        return _GROUP_LABELS[key]
+
+    def _group_label(self, prefix: str) -> tuple[str, str]:
         infos = [
             info
             for table in self.tables.values()
@@ -156,6 +162,9 @@ class Layout:
         return column
 
 
+_GROUP_LABELS: dict[tuple[str, str], tuple[str, str]] = {}  # layouts are loaded once, by id
+
+
 def layout_ids() -> list[str]:
     return sorted(p.stem for p in structured_dir().glob("*.yaml") if not p.stem.startswith("_"))
 
@@ -168,6 +177,18 @@ def load_layout(layout_id: str = DEFAULT_LAYOUT) -> Layout:
         raise InputError(f"未知的版式 {layout_id!r}；可用的版式：{'、'.join(layout_ids())}")
     data = _merged(layout_id, set())
     return _build(layout_id, data, path)
+
+
+@cache
+def reference_tables(name: str) -> dict[str, Table]:
+    """Tables defined outside a layout, in `structured/reference/<name>.yaml` (the 2019
+    format's tables, which drafter reads but never prints)."""
+    path = structured_dir() / "reference" / f"{name}.yaml"
+    data = read_trusted_yaml(path)
+    try:
+        return {tid: _build_table(tid, spec) for tid, spec in data["tables"].items()}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(Problem(f"表格文件格式错误：{exc}", file=path.name)) from None
 
 
 def _merged(layout_id: str, seen: set[str]) -> dict[str, Any]:

@@ -4,7 +4,8 @@
 it against the contract (drafter.stats) and turns pydantic's errors into one Chinese line per
 problem, e.g. `stats.yaml:42 applications.results.withheld.third_party_rights.natural_person:
 需要非负整数, 得到 "三"`. Nothing is derived or checked here beyond the contract's types; the
-arithmetic is the checker's job.
+arithmetic is the checker's job. An Excel workbook (.xlsx, drafter.workbook) is read into the
+same data, and its problems and findings are located by cell (`stats.xlsx 三!D7: …`).
 """
 
 from __future__ import annotations
@@ -31,15 +32,23 @@ def load_stats(path: str | Path) -> Stats:
     if suffix in {".xls", ".et"}:
         raise InputError(f"{name}: 不支持旧版 {suffix} 格式，请在 Excel 或 WPS 中另存为 .xlsx")
     if suffix == ".xlsx":
-        raise InputError(f"{name}: 暂不支持 Excel 工作簿，请使用 YAML 统计文件（drafter init）")
+        from drafter.workbook import read_workbook  # openpyxl only for a workbook
+
+        data, cells = read_workbook(path, name)
+        return stats_from_data(data, {}, name, cells=cells)
     if suffix not in YAML_SUFFIXES:
-        raise InputError(f"{name}: 不支持的文件类型 {suffix or '（无扩展名）'}；统计文件应为 .yaml")
+        raise InputError(
+            f"{name}: 不支持的文件类型 {suffix or '（无扩展名）'}；统计文件应为 .yaml 或 .xlsx"
+        )
     data, lines = read_yaml(path, display=name)
     return stats_from_data(data, lines, name)
 
 
-def stats_from_data(data: Any, lines: dict[PathKey, int], name: str) -> Stats:
-    """Validate already-parsed data (from YAML, or later a workbook) into `Stats`."""
+def stats_from_data(
+    data: Any, lines: dict[PathKey, int], name: str, *, cells: dict[PathKey, str] | None = None
+) -> Stats:
+    """Validate already-parsed data (from YAML, or a workbook) into `Stats`. `cells` (key path
+    → workbook cell such as 三!D7) locates problems and findings in a workbook."""
     if not isinstance(data, dict):
         raise InputError(
             Problem("统计文件的顶层须为键值映射（agency: …, year: …）", file=name, line=1)
@@ -47,23 +56,32 @@ def stats_from_data(data: Any, lines: dict[PathKey, int], name: str) -> Stats:
     try:
         stats = Stats.model_validate(data)
     except ValidationError as exc:
-        problems = [_problem(err, data, lines, name) for err in exc.errors()]
+        problems = [_problem(err, data, lines, name, cells) for err in exc.errors()]
         problems.sort(key=lambda p: (p.line or 0, p.path or ""))
         raise InputError(problems) from None
     try:
         load_layout(stats.format)
     except InputError as exc:
+        where = (cells or {}).get(("format",), "format")
         raise InputError(
-            Problem(exc.problems[0].message, file=name, line=lines.get(("format",)), path="format")
+            Problem(exc.problems[0].message, file=name, line=lines.get(("format",)), path=where)
         ) from None
-    stats.attach_source(name, lines)
+    stats.attach_source(name, lines, cells)
     return stats
 
 
-def _problem(err: Any, data: Any, lines: dict[PathKey, int], name: str) -> Problem:
+def _problem(
+    err: Any, data: Any, lines: dict[PathKey, int], name: str, cells: dict[PathKey, str] | None
+) -> Problem:
     loc: PathKey = tuple(p for p in err["loc"] if p != "[key]")
     line = _line(loc, lines)
     path = _described_path(loc, data)
+    if cells:
+        cell = next(
+            (cells[loc[:end]] for end in range(len(loc), 0, -1) if loc[:end] in cells), None
+        )
+        if cell is not None:
+            path = cell  # 事实!C5: the clerk looks for the cell, not the key
     return Problem(_message(err, loc), file=name, line=line, path=path or None)
 
 

@@ -81,7 +81,8 @@ def redraft(
 ) -> Redrafted:
     from docx.text.paragraph import Paragraph as DocxParagraph
 
-    from drafter.render.docx import paragraph_fingerprint, write_marked
+    from drafter.render.docx import write_marked
+    from drafter.report import paragraph_fingerprint
 
     document = open_docx(data, name)
     heading, level = _find_heading(document, layout, part)

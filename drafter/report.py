@@ -8,6 +8,7 @@ already resolved, so renderers need neither the statistics nor the layout files.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -16,6 +17,12 @@ EDITOR = "editor"
 
 
 DOCUMENT = "document"  # read back from a file: who wrote it is not known
+
+
+def paragraph_fingerprint(text: str) -> str:
+    """What identifies a paragraph's text: it changes as soon as an editor changes a word
+    (how a document records which paragraphs a model wrote)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,8 @@ class Table:
     widths: tuple[float, ...] = ()  # relative column widths; equal when empty
     small: bool = False  # set in the smaller of the two table sizes (table 三)
     exact: bool = True  # False when read from plain text, where merges are lost
+    # readings of a table read back from a file, by drafter.read.tables (memo, not content)
+    memo: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
 
     def grid(self) -> list[list[Cell]]:
         """rows × columns, a merged cell repeated at every position it covers."""

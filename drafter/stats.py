@@ -455,13 +455,21 @@ class Stats(_Model):
     facts: list[Fact] = Field(default_factory=list, description="叙述部分可以陈述的数")
     notes: dict[SectionId, Note] = Field(default_factory=dict, description="各叙述部分的素材")
 
-    # Where the statistics came from, for locating findings: file name and key path → line.
+    # Where the statistics came from, for locating findings: file name and key path → line
+    # (a YAML file) or → cell reference such as 三!D7 (an Excel workbook).
     _source_name: str | None = PrivateAttr(None)
     _source_lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
+    _source_cells: dict[tuple[str | int, ...], str] = PrivateAttr(default_factory=dict)
 
-    def attach_source(self, name: str, lines: dict[tuple[str | int, ...], int]) -> None:
+    def attach_source(
+        self,
+        name: str,
+        lines: dict[tuple[str | int, ...], int],
+        cells: dict[tuple[str | int, ...], str] | None = None,
+    ) -> None:
         self._source_name = name
         self._source_lines = lines
+        self._source_cells = dict(cells or {})
 
     @property
     def source_name(self) -> str | None:
@@ -473,10 +481,26 @@ class Stats(_Model):
         return self.line_at(tuple(path.split(".")))
 
     def line_at(self, parts: tuple[str | int, ...]) -> int | None:
+        if not self._source_lines:
+            return None
         for end in range(len(parts), 0, -1):
             line = self._source_lines.get(parts[:end])
             if line is not None:
                 return line
+        return None
+
+    def cell_of(self, path: str) -> str | None:
+        """The workbook cell (三!D7) of a dotted key path, or of its nearest ancestor that
+        has one; None for statistics read from YAML."""
+        return self.cell_at(tuple(path.split(".")))
+
+    def cell_at(self, parts: tuple[str | int, ...]) -> str | None:
+        if not self._source_cells:
+            return None
+        for end in range(len(parts), 0, -1):
+            cell = self._source_cells.get(parts[:end])
+            if cell is not None:
+                return cell
         return None
 
     @field_validator("year", mode="plain")
@@ -555,10 +579,10 @@ class Stats(_Model):
         for i, name in enumerate(rest):
             last = i == len(rest) - 1
             if isinstance(node, _TotalledRow) and last:
-                if name != TOTAL and name not in type(node).model_fields:
+                if name != TOTAL and name not in type(node).__pydantic_fields__:
                     raise KeyError(path)
                 return node.value(name)
-            if not isinstance(node, BaseModel) or name not in type(node).model_fields:
+            if not isinstance(node, BaseModel) or name not in type(node).__pydantic_fields__:
                 raise KeyError(path)
             node = getattr(node, name)
         if isinstance(node, bool) or not isinstance(node, int | Decimal | None):

@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from drafter import report as rp
@@ -96,7 +96,8 @@ _SUBORDINATE = ("因", "由于", "系", "于")
 _TRAILING_REMARK = re.compile(r"[（(][^（）()]*[）)]\s*$")
 
 
-def sentences(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=512)  # every number of a paragraph asks for the same sentences
+def sentences(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) of each sentence, the end including its closing mark."""
     out, start = [], 0
     for i, ch in enumerate(text):
@@ -105,7 +106,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
             start = i + 1
     if start < len(text):
         out.append((start, len(text)))
-    return out
+    return tuple(out)
 
 
 def context_of(text: str, mention: Mention, following: int | None = None) -> Context:
@@ -204,6 +205,11 @@ def concept_match(concept: Concept, context: Context) -> Match:
     after the number count when none stand before it, or first when the number follows 有
     ("其中有1件被判决纠正"); words further on in the sentence ("另有5件……结转至下年度") only
     confirm a value, they never contradict one."""
+    if not any(
+        (b := w.lstrip("|")) in context.clause or b in context.after or b in context.rest
+        for w in concept.near
+    ):
+        return _NO_MATCH  # every match below is made by one of the concept's words
     clause = context.clause
     if "等" in clause:
         clause = clause[clause.rfind("等") + 1 :]
@@ -323,10 +329,41 @@ class Verifier:
         linked = {f.id for f in stats.facts if f.cell is not None}
         self.quantities = {n: q for n, q in quantities.items() if n not in linked}
         self.concepts = [c for c in concepts() if c.quantity in self.quantities]
+        # each concept with its naming words, without the "|" that ties a word to the number
+        self._concept_words = [(c, tuple(w.lstrip("|") for w in c.near)) for c in self.concepts]
         self.weights = _distinctiveness(
             [q.label for q in self.quantities.values() if q.kind == "fact"]
             + [w for c in self.concepts for w in (*c.near, *c.all)]
         )
+
+        self._by_unit: dict[str | None, list[tuple[str, Quantity]]] = {}
+        self._by_value: dict[str | None, dict[Decimal, list[tuple[str, Quantity]]]] = {}
+        self._names_by_unit: dict[str | None, set[str]] = {}
+        self._order = {name: i for i, name in enumerate(self.quantities)}
+        self._fact_names = {n for n, q in self.quantities.items() if q.kind == "fact"}
+
+    def _fitting(self, unit: str | None) -> list[tuple[str, Quantity]]:
+        """The quantities a number with this unit may state (worked out once per unit)."""
+        if unit not in self._by_unit:
+            self._by_unit[unit] = [
+                (n, q) for n, q in self.quantities.items() if _unit_fits(q, unit)
+            ]
+        return self._by_unit[unit]
+
+    def _fitting_names(self, unit: str | None) -> set[str]:
+        if unit not in self._names_by_unit:
+            self._names_by_unit[unit] = {n for n, _ in self._fitting(unit)}
+        return self._names_by_unit[unit]
+
+    def _with_value(self, unit: str | None) -> dict[Decimal, list[tuple[str, Quantity]]]:
+        """The quantities a number with this unit may state, by their value."""
+        if unit not in self._by_value:
+            index: dict[Decimal, list[tuple[str, Quantity]]] = {}
+            for name, quantity in self._fitting(unit):
+                if quantity.value is not None:
+                    index.setdefault(Decimal(quantity.value), []).append((name, quantity))
+            self._by_value[unit] = index
+        return self._by_value[unit]
 
     # ---- one paragraph --------------------------------------------------------------------------
 
@@ -374,13 +411,24 @@ class Verifier:
     ) -> list[Source]:
         out: list[Source] = []
         matches: dict[str, Match] = {}
-        for concept in self.concepts:
+        window = f"{context.clause}\x00{context.after}\x00{context.rest}"
+        for concept, words in self._concept_words:
+            if not any(word in window for word in words):
+                continue  # none of its words is there (what concept_match checks first)
             match = concept_match(concept, context)
             if match.rank and match.rank > matches.get(concept.quantity, _NO_MATCH).rank:
                 matches[concept.quantity] = match
-        for name, quantity in self.quantities.items():
-            if not _unit_fits(quantity, unit):
-                continue
+        # Only what the words name or what has the value can decide (see _judge): other
+        # table quantities are left out, which keeps a long report fast.
+        if mention.approx:
+            candidates = self._fitting(unit)
+        else:
+            fitting = self._fitting_names(unit)
+            chosen = {n for n, _ in self._with_value(unit).get(value, ())}
+            chosen |= {n for n in matches if n in fitting}
+            chosen |= self._fact_names & fitting
+            candidates = [(n, self.quantities[n]) for n in sorted(chosen, key=self._order.get)]
+        for name, quantity in candidates:
             if quantity.kind == "fact":
                 local, wide = label_scores(quantity.label, context, self.weights)
                 out.append(Source(quantity, max(local, 0.75 * wide), False, local))
@@ -464,9 +512,7 @@ class Verifier:
                 where,
             )
         other_unit = [
-            q
-            for q in self.quantities.values()
-            if Decimal(q.value) == value and not _unit_fits(q, unit)
+            q for _, q in self._with_value(None).get(value, ()) if not _unit_fits(q, unit)
         ]
         if other_unit:
             return Finding(
@@ -612,6 +658,13 @@ class Verifier:
                 shares[label] = exact.quantize(unit, rounding=ROUND_HALF_UP)
                 if abs(exact - mention.value) < unit:  # rounded or cut at the digits written
                     return []
+        if not any(
+            q.kind != "fact" and q.value is not None and Decimal(q.value) == part.value
+            for q in self.quantities.values()
+        ):
+            # The part is no table number ("公开18件……满意率100%"): the percentage is not a
+            # share of the tables; it needs a source of its own like any other number.
+            return self._number(mention, context_of(text, mention), where)
         located = _with_sentence(where, context_of(text, mention))
         main = next(iter(shares.items()), None)
         expected = f"以{main[0]}为分母应为 {main[1]}%" if main else "找不到可作分母的总数"

@@ -1,4 +1,4 @@
-"""`drafter --help` and `drafter check` must not load the LLM or Word libraries."""
+"""`drafter --help` and `drafter check` must not load the LLM, Word or Excel libraries."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ import sys
 
 from conftest import SAMPLE
 
-HEAVY = ("langchain", "langchain_core", "langchain_openai", "openai", "docx", "openpyxl", "httpx")
+HEAVY = (
+    "langchain",
+    "langchain_core",
+    "langchain_openai",
+    "openai",
+    "docx",
+    "openpyxl",
+    "defusedxml",
+    "httpx",
+)
 
 PROBE = """
 import json, sys
@@ -46,3 +55,17 @@ def test_check_is_light():
     modules = loaded_modules("check", str(SAMPLE))
     assert "drafter.checks" in modules  # the probe really ran the check
     assert heavy(modules) == []
+    assert "drafter.workbook" not in modules  # a YAML check never touches openpyxl
+
+
+def test_check_of_a_workbook_loads_openpyxl_only_then(tmp_path):
+    """The probe would see openpyxl: checking a .xlsx imports it (and only that does)."""
+    from drafter.formats import load_layout
+    from drafter.workbook import workbook_bytes
+
+    path = tmp_path / "stats.xlsx"
+    path.write_bytes(workbook_bytes(load_layout(), agency="某局", year=2024))
+    modules = loaded_modules("check", str(path))
+    assert "drafter.checks" in modules
+    assert "openpyxl" in modules and "drafter.workbook" in modules
+    assert not {"langchain_core", "openai", "docx"} & {m.split(".")[0] for m in modules}

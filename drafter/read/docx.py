@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 
 from drafter import report as rp
 from drafter.errors import InputError
@@ -46,8 +47,19 @@ def _document(data: bytes, name: str):  # type: ignore[no-untyped-def]
         raise InputError(f"{name}: 无法读取 Word 文档：{type(exc).__name__}") from None
 
 
+_SPECIAL = (*_SKIP, W + "tab", W + "br", W + "cr", W + "noBreakHyphen")
+
+
 def element_text(element) -> str:  # type: ignore[no-untyped-def]
     """The text of a paragraph or cell element as it reads with all changes accepted."""
+    if next(element.iter(*_SPECIAL), None) is None:
+        # Most elements have no revisions, tabs or breaks: their w:t in order (lxml's
+        # iteration runs in C), with a line break between the paragraphs of a cell.
+        if element.tag == W + "p":
+            return "".join(t.text or "" for t in element.iter(W + "t"))
+        paragraphs = list(element.iter(W + "p"))
+        if len(paragraphs) <= 1:
+            return "".join(t.text or "" for t in element.iter(W + "t"))
     out: list[str] = []
 
     def walk(node) -> None:  # type: ignore[no-untyped-def]
@@ -79,84 +91,168 @@ def open_docx(data: bytes, name: str = "document.docx"):  # type: ignore[no-unty
 
 
 def docx_blocks(data: bytes, name: str = "document.docx") -> list[Block]:
-    """Paragraphs and tables of the body, in order."""
-    return document_blocks(_document(data, name))
+    """Paragraphs and tables of the body, in order. Read-only, so the XML parts are parsed
+    directly (python-docx would parse every part of the package: several times slower when
+    auditing hundreds of reports); `document_blocks` does the same for a python-docx
+    document that is to be changed."""
+    from lxml import etree
+
+    _check_zip(data, name)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+    def part(path: str):  # type: ignore[no-untyped-def]
+        try:
+            return etree.fromstring(archive.read(path), parser)
+        except KeyError:
+            return None
+        except etree.XMLSyntaxError as exc:
+            raise InputError(
+                f"{name}: 无法读取 Word 文档（{path} 不是有效的 XML：{exc}）"
+            ) from None
+
+    document = part("word/document.xml")
+    body = document.find(W + "body") if document is not None else None
+    if body is None:
+        raise InputError(f"{name}: 不是 Word 文档（word/document.xml 中没有正文）")
+    styles = _style_names(archive, body)
+    custom = (
+        archive.read("docProps/custom.xml") if "docProps/custom.xml" in archive.namelist() else b""
+    )
+    return list(_body_blocks(body, styles, _drafted(custom.decode("utf-8", "replace"))))
 
 
 def model_paragraphs(document) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Fingerprint → model id of the paragraphs a model drafted, as `drafter draft` records
     them in a custom document property (see drafter.render.docx)."""
-    import json
-    import re
 
     from docx.opc.constants import RELATIONSHIP_TYPE
 
     for relationship in document.part.package.rels.values():
-        if relationship.reltype != RELATIONSHIP_TYPE.CUSTOM_PROPERTIES:
-            continue
-        xml = relationship.target_part.blob.decode("utf-8", "replace")
-        match = re.search(
-            r'name="drafter-ai-paragraphs"[^>]*>\s*<vt:lpwstr>([^<]*)</vt:lpwstr>', xml
-        )
-        if not match:
-            return {}
-        try:
-            data = json.loads(
-                match.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-            )
-        except ValueError:
-            return {}
-        return {fingerprint: model for model, prints in data.items() for fingerprint in prints}
+        if relationship.reltype == RELATIONSHIP_TYPE.CUSTOM_PROPERTIES:
+            return _drafted(relationship.target_part.blob.decode("utf-8", "replace"))
     return {}
 
 
-def document_blocks(document) -> list[Block]:  # type: ignore[no-untyped-def]
-    from drafter.render.docx import paragraph_fingerprint
+def _style_names(archive: zipfile.ZipFile, body) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """styleId → name of the paragraph styles the body uses. styles.xml is large (hundreds of
+    latent styles) and only a few names are needed (Title, heading 1, heading 2), so the
+    names are looked up in its text rather than by parsing it."""
+    import re
 
-    drafted = model_paragraphs(document)
+    used = {e.get(W + "val") for e in body.iter(W + "pStyle")} - {None}
+    if not used or "word/styles.xml" not in archive.namelist():
+        return {}
+    xml = archive.read("word/styles.xml").decode("utf-8", "replace")
+    names: dict[str, str] = {}
+    for start in re.finditer(r'<w:style\b[^>]*?\bw:styleId="([^"]*)"', xml):
+        if start.group(1) not in used:
+            continue
+        end = xml.find("</w:style>", start.end())
+        name = re.search(r'<w:name\b[^>]*?\bw:val="([^"]*)"', xml[start.end() : end])
+        if name:
+            names[start.group(1)] = name.group(1)
+    return names
+
+
+def _drafted(xml: str) -> dict[str, str]:
+    """Fingerprint → model id, from the custom properties part's XML."""
+    import json
+    import re
+
+    match = re.search(r'name="drafter-ai-paragraphs"[^>]*>\s*<vt:lpwstr>([^<]*)</vt:lpwstr>', xml)
+    if not match:
+        return {}
+    try:
+        data = json.loads(
+            match.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        )
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        fingerprint: str(model)
+        for model, prints in data.items()
+        if isinstance(prints, list)
+        for fingerprint in prints
+    }
+
+
+def document_blocks(document) -> list[Block]:  # type: ignore[no-untyped-def]
+    """The blocks of a python-docx document, whose elements stay the origins (annotate and
+    redraft change them)."""
     styles = {s.style_id: (s.name or "") for s in document.styles}
-    blocks: list[Block] = []
-    tables = {id(t._tbl): t for t in document.tables}
-    for child in document.element.body.iterchildren():
+    return list(_body_blocks(document.element.body, styles, model_paragraphs(document)))
+
+
+_LEVELS = {"title": 0, "heading 1": 1, "heading 2": 2}  # style names, as Word stores them
+
+
+def _body_blocks(body, styles: dict[str, str], drafted: dict[str, str]) -> Iterator[Block]:  # type: ignore[no-untyped-def]
+    from drafter.report import paragraph_fingerprint
+
+    for child in body.iterchildren():
         if child.tag == W + "p":
             style_id = child.find(f"{W}pPr/{W}pStyle")
             style = styles.get(style_id.get(W + "val"), "") if style_id is not None else ""
-            level = {"Title": 0, "Heading 1": 1, "Heading 2": 2}.get(style)
+            level = _LEVELS.get(style.lower())
             text = element_text(child)
             author = drafted.get(paragraph_fingerprint(text.strip())) if drafted else None
-            blocks.append(Block(text, level, origin=child, author=author))
-        elif child.tag == W + "tbl" and id(child) in tables:
-            blocks.append(Block(table=docx_table(tables[id(child)])))
+            yield Block(text, level, origin=child, author=author)
+        elif child.tag == W + "tbl":
+            yield Block(table=docx_table(child))
         elif child.tag == W + "sdt":  # content controls: read their paragraphs
             for p in child.iter(W + "p"):
-                blocks.append(Block(element_text(p), origin=p))
-    return blocks
+                yield Block(element_text(p), origin=p)
 
 
 def docx_table(table) -> rp.Table:  # type: ignore[no-untyped-def]
-    """A python-docx table as a report table with its merges (cells read with changes)."""
-    columns = len(table.columns)
-    cells = table._cells  # once: table.cell(r, c) rebuilds this list on every call
-    positions: dict[int, list[tuple[int, int]]] = {}
-    elements = {}
-    for index, cell in enumerate(cells):
-        positions.setdefault(id(cell._tc), []).append(divmod(index, columns))
-        elements[id(cell._tc)] = cell._tc
-    out = []
-    for key, spots in positions.items():
-        rows = [r for r, _ in spots]
-        cols = [c for _, c in spots]
-        out.append(
-            rp.Cell(
-                text=element_text(elements[key]).strip(),
-                row=min(rows),
-                col=min(cols),
-                rowspan=max(rows) - min(rows) + 1,
-                colspan=max(cols) - min(cols) + 1,
-            )
-        )
-    rows = len(cells) // columns if columns else 0
+    """A python-docx table (or its w:tbl element) as a report table with its merges, cells
+    read with changes accepted. The XML is read directly: horizontal merges are w:gridSpan,
+    vertical ones w:vMerge (restart, then continue), w:gridBefore skips grid columns."""
+    element = getattr(table, "_tbl", table)
+    grid_columns = len(element.findall(f"{W}tblGrid/{W}gridCol"))
+    cells: list[dict[str, int | str]] = []
+    covering: dict[tuple[int, int], dict[str, int | str]] = {}  # (row, col) → its cell
+    rows = 0
+    for r, tr in enumerate(element.iterchildren(W + "tr")):
+        rows = r + 1
+        c = _int_val(tr.find(f"{W}trPr/{W}gridBefore"), 0)
+        for tc in tr.iterchildren(W + "tc"):
+            span = max(1, _int_val(tc.find(f"{W}tcPr/{W}gridSpan"), 1))
+            merge = tc.find(f"{W}tcPr/{W}vMerge")
+            above = covering.get((r - 1, c))
+            if merge is not None and merge.get(W + "val") in (None, "continue") and above:
+                above["rowspan"] = int(above["rowspan"]) + 1
+                cell = above
+            else:
+                cell = {
+                    "text": element_text(tc).strip(),
+                    "row": r,
+                    "col": c,
+                    "rowspan": 1,
+                    "colspan": span,
+                }
+                cells.append(cell)
+            for dc in range(span):
+                covering[(r, c + dc)] = cell
+            c += span
+    columns = max([grid_columns] + [col + 1 for (_, col) in covering])
+    out = [
+        rp.Cell(str(x["text"]), int(x["row"]), int(x["col"]), int(x["rowspan"]), int(x["colspan"]))
+        for x in cells
+    ]
     return rp.Table("", "", columns, rows, 0, out)
+
+
+def _int_val(element, default: int) -> int:  # type: ignore[no-untyped-def]
+    if element is None:
+        return default
+    try:
+        return int(element.get(W + "val", default))
+    except ValueError:
+        return default
 
 
 def docx_tables(data: bytes) -> list[Grid]:

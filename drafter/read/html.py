@@ -1,53 +1,38 @@
-"""HTML tables back into grids (rowspan/colspan expanded), with the standard library parser."""
+"""Web pages back into blocks: paragraphs, headings and tables with their merges.
+
+Parsed with lxml's HTML parser (libxml2: fast, forgiving of the markup government sites
+publish, no external entities, no network). A block tag (p, div, li, h1…h4) starts a
+paragraph; text outside any block is a paragraph of its own; script, style and the head are
+skipped. A top-level table becomes a table: rowspan/colspan give its merges, a nested
+table's text belongs to the cell around it, <br> is a line break.
+"""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
+import re
+from typing import Any
 
 from drafter import report as rp
 from drafter.read.document import Block
 from drafter.read.tables import Grid
 
 _BLOCK_TAGS = {"p": None, "h1": 0, "h2": 1, "h3": 2, "h4": 2, "li": None, "div": None}
+_SKIPPED = {"script", "style", "head", "title", "noscript", "template"}
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
-class _TableParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tables: list[list[list[tuple[str, int, int]]]] = []
-        self._depth = 0
-        self._row: list[tuple[str, int, int]] | None = None
-        self._cell: list[str] | None = None
-        self._span = (1, 1)
+def _parse(text: str) -> Any:
+    """The page's root element (None for a page with nothing in it)."""
+    import lxml.html
+    from lxml import etree
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self._depth += 1
-            if self._depth == 1:
-                self.tables.append([])
-        elif self._depth == 1 and tag == "tr":
-            self._row = []
-        elif self._depth == 1 and tag in ("td", "th") and self._row is not None:
-            values = dict(attrs)
-            self._span = (_int(values.get("rowspan")), _int(values.get("colspan")))
-            self._cell = []
-        elif self._cell is not None and tag == "br":
-            self._cell.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "table":
-            self._depth -= 1
-        elif self._depth == 1 and tag in ("td", "th") and self._cell is not None:
-            assert self._row is not None
-            self._row.append(("".join(self._cell).strip(), *self._span))
-            self._cell = None
-        elif self._depth == 1 and tag == "tr" and self._row is not None:
-            self.tables[-1].append(self._row)
-            self._row = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
+    text = _XML_DECLARATION.sub("", text, count=1)  # lxml refuses str with a declaration
+    if not text.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
 
 
 def _int(value: str | None) -> int:
@@ -57,87 +42,96 @@ def _int(value: str | None) -> int:
         return 1
 
 
-def html_tables(text: str) -> list[Grid]:
-    """Every top-level table of an HTML page as a grid."""
-    parser = _TableParser()
-    parser.feed(text)
-    parser.close()
-    return [_expand(rows) for rows in parser.tables]
+def _cell_text(element: Any) -> str:
+    """A cell's text, <br> as a line break, nested tables' text included."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node.tag, str):
+            if node.tag == "br":
+                out.append("\n")
+            elif node.tag not in ("script", "style") and node.text:
+                out.append(node.text)
+            if node.tag not in ("script", "style"):
+                for child in node:
+                    walk(child)
+        if node.tail and node is not element:
+            out.append(node.tail)
+
+    walk(element)
+    return "".join(out).strip()
 
 
-def _expand(rows: list[list[tuple[str, int, int]]]) -> Grid:
-    taken: dict[tuple[int, int], str] = {}
-    for r, row in enumerate(rows):
+def _table(element: Any) -> rp.Table | None:
+    """A top-level <table> as a report table; None when it has no cells."""
+    rows = [
+        tr
+        for tr in element.iter("tr")
+        if next(tr.iterancestors("table"), None) is element  # not a nested table's row
+    ]
+    cells: list[rp.Cell] = []
+    taken: set[tuple[int, int]] = set()
+    for r, tr in enumerate(rows):
         c = 0
-        for text, rowspan, colspan in row:
+        for td in tr:
+            if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
+                continue
             while (r, c) in taken:
                 c += 1
+            rowspan, colspan = _int(td.get("rowspan")), _int(td.get("colspan"))
             for dr in range(rowspan):
                 for dc in range(colspan):
-                    taken[(r + dr, c + dc)] = text
+                    taken.add((r + dr, c + dc))
+            cells.append(rp.Cell(_cell_text(td), r, c, rowspan, colspan))
             c += colspan
-    if not taken:
-        return []
+    if not cells:
+        return None
     height = max(r for r, _ in taken) + 1
     width = max(c for _, c in taken) + 1
-    return [[taken.get((r, c), "") for c in range(width)] for r in range(height)]
+    return rp.Table("", "", width, height, 0, cells)
 
 
-class _BlockParser(HTMLParser):
-    """Paragraphs, headings and top-level tables of a page, in order."""
+class _Blocks:
+    """Paragraphs, headings and top-level tables of a page, in reading order."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.blocks: list[Block] = []
         self._text: list[str] | None = None
         self._level: int | None = None
         self._tag: str | None = None
-        self._table_depth = 0
-        self._table_html: list[str] = []
-        self._skip = 0
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "head"):
-            self._skip += 1
+    def walk(self, element: Any) -> None:
+        tag = element.tag if isinstance(element.tag, str) else None  # comments: no tag
+        if tag in _SKIPPED:
+            return
         if tag == "table":
-            self._flush()
-            self._table_depth += 1
-        if self._table_depth:
-            self._table_html.append(self.get_starttag_text() or f"<{tag}>")
+            self.flush()
+            table = _table(element)
+            if table is not None:
+                self.blocks.append(Block(table=table))
             return
         if tag in _BLOCK_TAGS:
-            self._flush()
+            self.flush()
             self._text, self._level, self._tag = [], _BLOCK_TAGS[tag], tag
         elif tag == "br" and self._text is not None:
             self._text.append("\n")
+        if tag is not None:
+            self._data(element.text)
+        for child in element:
+            self.walk(child)
+            self._data(child.tail)
+        if tag is not None and tag == self._tag:
+            self.flush()
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "head"):
-            self._skip = max(0, self._skip - 1)
-        if self._table_depth:
-            self._table_html.append(f"</{tag}>")
-            if tag == "table":
-                self._table_depth -= 1
-                if not self._table_depth:
-                    grids = _tables_with_spans("".join(self._table_html))
-                    self._table_html = []
-                    for table in grids:
-                        self.blocks.append(Block(table=table))
+    def _data(self, data: str | None) -> None:
+        if not data:
             return
-        if tag == self._tag:
-            self._flush()
-
-    def handle_data(self, data: str) -> None:
-        if self._skip:
-            return
-        if self._table_depth:
-            self._table_html.append(data.replace("&", "&amp;").replace("<", "&lt;"))
-        elif self._text is not None:
+        if self._text is not None:
             self._text.append(data)
         elif data.strip():
             self.blocks.append(Block(data.strip()))
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
         if self._text is not None:
             text = "".join(self._text).strip()
             if text:
@@ -145,33 +139,30 @@ class _BlockParser(HTMLParser):
         self._text, self._level, self._tag = None, None, None
 
 
+def html_blocks(text: str) -> list[Block]:
+    root = _parse(text)
+    if root is None:
+        return []
+    builder = _Blocks()
+    builder.walk(root)
+    builder.flush()
+    return builder.blocks
+
+
 def _tables_with_spans(text: str) -> list[rp.Table]:
-    parser = _TableParser()
-    parser.feed(text)
-    parser.close()
+    """The top-level tables of an HTML fragment (Markdown embeds its tables as HTML)."""
+    root = _parse(text)
+    if root is None:
+        return []
     out = []
-    for rows in parser.tables:
-        cells, taken = [], set()
-        for r, row in enumerate(rows):
-            c = 0
-            for cell_text, rowspan, colspan in row:
-                while (r, c) in taken:
-                    c += 1
-                for dr in range(rowspan):
-                    for dc in range(colspan):
-                        taken.add((r + dr, c + dc))
-                cells.append(rp.Cell(cell_text, r, c, rowspan, colspan))
-                c += colspan
-        if cells:
-            height = max(r for r, _ in taken) + 1
-            width = max(c for _, c in taken) + 1
-            out.append(rp.Table("", "", width, height, 0, cells))
+    for element in root.iter("table"):
+        if next(element.iterancestors("table"), None) is None:
+            table = _table(element)
+            if table is not None:
+                out.append(table)
     return out
 
 
-def html_blocks(text: str) -> list[Block]:
-    parser = _BlockParser()
-    parser.feed(text)
-    parser.close()
-    parser._flush()
-    return parser.blocks
+def html_tables(text: str) -> list[Grid]:
+    """Every top-level table of an HTML page as a grid (merged cells repeated)."""
+    return [[[c.text for c in row] for row in t.grid()] for t in _tables_with_spans(text)]

@@ -14,9 +14,11 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import pairwise
 
 from drafter import formats
+from drafter import report as rp
 
 Grid = list[list[str]]
 
@@ -31,6 +33,7 @@ def normalise(text: str) -> str:
     return text.replace("(", "（").replace(")", "）").replace(":", "：").replace(",", "，")
 
 
+@lru_cache(maxsize=65536)  # the same labels and numbers recur in every table read
 def _norm_label(text: str) -> str:
     # Quotation marks differ between copies (“三安全一稳定” vs "三安全一稳定").
     return normalise(text).replace("“", "").replace("”", "").replace('"', "")
@@ -41,6 +44,7 @@ class ReadTable:
     values: dict[str, str | None]  # key → cell text (None: its row or column was not found)
     renamed: dict[str, str] = field(default_factory=dict)  # official label → printed label
     missing_labels: list[str] = field(default_factory=list)  # official labels not printed
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)  # key → (row, column)
 
 
 def official_labels(table: formats.Table) -> list[str]:
@@ -80,6 +84,9 @@ def read_table(grid: Grid, table: formats.Table, *, exact: bool = True) -> ReadT
         else:
             missing.append(label)
     values: dict[str, str | None] = {}
+    positions: dict[str, tuple[int, int]] = {}
+    rows: dict[tuple[tuple[str, ...], str | None], int | None] = {}
+    columns = _Columns(norm)
     for key, info in table.cells.items():
         row_parts = [alias.get(p, p) for p in map(_norm_label, info.row_label.split(" · ")) if p]
         header_parts = [
@@ -89,10 +96,30 @@ def read_table(grid: Grid, table: formats.Table, *, exact: bool = True) -> ReadT
         if not exact:
             values[key] = None
             continue
-        row = _find_row(norm, row_parts, caption)
-        column = None if row is None else _find_column(norm, row, header_parts, caption)
+        row = rows.get((tuple(row_parts), caption), -1)
+        if row == -1:
+            row = rows[(tuple(row_parts), caption)] = _find_row(norm, row_parts, caption)
+        column = None if row is None else columns.find(row, header_parts, caption)
         values[key] = None if row is None or column is None else grid[row][column].strip()
-    return ReadTable(values, renamed, missing)
+        if row is not None and column is not None:
+            positions[key] = (row, column)
+    return ReadTable(values, renamed, missing, positions=positions)
+
+
+def text_grid(table: rp.Table) -> Grid:
+    """The cell texts of a printed table, rows × columns (worked out once per table)."""
+    if "grid" not in table.memo:
+        table.memo["grid"] = [[c.text for c in row] for row in table.grid()]
+    return table.memo["grid"]  # type: ignore[return-value]
+
+
+def read_printed(table: rp.Table, spec: formats.Table, *, exact: bool = True) -> ReadTable:
+    """`read_table` of a printed table, remembered: extract and the table rules read the
+    same tables with the same layouts (an audit reads hundreds of reports)."""
+    key = ("read", id(spec), exact)
+    if key not in table.memo:
+        table.memo[key] = read_table(text_grid(table), spec, exact=exact)
+    return table.memo[key]  # type: ignore[return-value]
 
 
 def read_values(grid: Grid, table: formats.Table) -> dict[str, str | None]:
@@ -135,6 +162,38 @@ def _find_row(norm: list[list[str]], parts: list[str], caption: str | None) -> i
         if all(p in norm[r] for p in parts):
             return r
     return None
+
+
+class _Columns:
+    """`_find_column` with the labels above each cell gathered once per block."""
+
+    def __init__(self, norm: list[list[str]]) -> None:
+        self.norm = norm
+        self._above: dict[int, list[list[set[str]]]] = {}  # block start → [row][column]
+
+    def find(self, row: int, parts: list[str], caption: str | None) -> int | None:
+        start = _block_start(self.norm, caption)
+        if start not in self._above:
+            self._above[start] = self._gather(start)
+        above = self._above[start]
+        if row - start >= len(above) or row < start:
+            return _find_column(self.norm, row, parts, caption)
+        labels = above[row - start]
+        for c, cell in enumerate(self.norm[row]):
+            if c < len(labels) and all(p in labels[c] for p in parts) and cell not in parts:
+                return c
+        return None
+
+    def _gather(self, start: int) -> list[list[set[str]]]:
+        """For each row from `start`, for each column, the labels printed above it."""
+        width = max((len(r) for r in self.norm), default=0)
+        seen: list[set[str]] = [set() for _ in range(width)]
+        out: list[list[set[str]]] = []
+        for r in range(start, len(self.norm)):
+            out.append([set(s) for s in seen])
+            for c, text in enumerate(self.norm[r]):
+                seen[c].add(text)
+        return out
 
 
 def _find_column(

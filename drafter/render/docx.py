@@ -12,7 +12,6 @@ wide tables) at the full text width.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
@@ -32,7 +31,7 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from drafter import __version__
-from drafter.report import CoverLetter, Paragraph, Report, Section, Table
+from drafter.report import CoverLetter, Paragraph, Report, Section, Table, paragraph_fingerprint
 
 TITLE_FONT = "方正小标宋简体"
 HEADING1_FONT = "黑体"
@@ -89,11 +88,6 @@ def render_docx(report: Report) -> bytes:
 
 
 AI_PROPERTY = "drafter-ai-paragraphs"
-
-
-def paragraph_fingerprint(text: str) -> str:
-    """What identifies a paragraph's text: it changes as soon as an editor changes a word."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _mark_model_paragraphs(doc: DocumentObject, report: Report) -> None:

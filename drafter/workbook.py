@@ -1,0 +1,1435 @@
+"""The statistics file as an Excel workbook: written from the layout, read back by label.
+
+Clerks keep their figures in Excel or WPS 表格. `workbook_bytes` lays the official tables out
+as the layout data describes them (every label, every merged cell, one sheet per table:
+二、三、四、信息处理费), with 基本信息, 事实, 素材 and 说明 sheets beside them. Input cells
+are unlocked and validated, labels are locked (sheet protection without a password), totals
+are formulas.
+
+`read_workbook` turns a workbook back into the plain data a YAML statistics file parses into,
+plus the cell of every key (`三!D7`), so that `drafter check` can point at cells. It reads by
+label, never by position (drafter.read.tables), so a clerk may insert blank rows or columns.
+Formulas are taken from their cached results when the file was saved by a spreadsheet program;
+a file never opened in one (openpyxl writes no results) is recomputed by a small evaluator
+that knows SUM, + and -, cell references and numbers, and refuses anything else by cell.
+
+A .xlsx file is a zip of XML from an untrusted source: its size, member count and compression
+ratio are checked before openpyxl opens it, a DTD or entity declaration is refused, and
+defusedxml (which openpyxl uses when installed) refuses what slips past.
+
+openpyxl is imported inside the functions only: `drafter check stats.yaml` never loads it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import math
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, get_args
+
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from drafter.errors import InputError, Problem
+from drafter.formats import DEFAULT_LAYOUT, Layout, Table, layout_ids, load_layout
+from drafter.read.tables import Grid, normalise, read_table
+from drafter.stats import (
+    APPLICANT_COLUMNS,
+    TOTAL,
+    Applications,
+    Contact,
+    CoverLetter,
+    Fact,
+    Proactive,
+    ProcessingFees,
+    ReviewLitigation,
+    SectionId,
+    Stats,
+)
+from drafter.yamlsource import PathKey
+
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
+
+INFO_SHEET = "基本信息"
+FACTS_SHEET = "事实"
+NOTES_SHEET = "素材"
+HELP_SHEET = "说明"
+
+# Limits for an untrusted .xlsx (a statistics workbook is some 30 KB).
+MAX_FILE = 20 * 1024 * 1024  # bytes on disk
+MAX_UNPACKED = 50 * 1024 * 1024  # all members uncompressed
+MAX_RATIO = 100  # uncompressed / compressed, checked once the total passes 1 MB
+MAX_MEMBERS = 1000
+MAX_GRID = 200_000  # cells in a sheet's used range
+MAX_RANGE = 20_000  # cells in one range of a formula
+MAX_DEPTH = 50  # formulas referring to formulas
+MAX_FORMULA = 8192  # characters (Excel's own limit)
+EXCEL_TEXT = 32767  # characters in one cell
+
+TOP = 2  # rows above each table: the title and a short instruction
+PORTRAIT_WIDTH = 100  # column units an A4 portrait page holds at full size; wider tables turn
+
+TABLE_FONT = "宋体"
+TITLE_FONT = "黑体"
+NOTE_FONT = "仿宋"
+SIZE = 10.5  # 五号
+INPUT_FILL = "FFF8DC"  # pale yellow: type here
+TOTAL_FILL = "E7E6E6"  # grey: a formula
+HEAD_FILL = "F2F2F2"
+LINE = 14.0  # points per line of 10.5 pt text
+
+_INSTRUCTION = (
+    "浅黄色单元格填写数字：没有发生的事项填 0，不要留空（空白不等于 0，检查时报告）；"
+    "灰色单元格是公式，自动计算。行名、列名已锁定（工作表保护没有密码），可以插入空行、空列。"
+)
+
+# 基本信息: (分类, key path). The item's label and help come from the model's descriptions.
+_INFO: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("报告", ("format",)),
+    ("报告", ("agency",)),
+    ("报告", ("year",)),
+    ("机关性质", ("profile", "level")),
+    ("机关性质", ("profile", "rulemaking_power")),
+    ("发布网站", ("publication", "site")),
+    ("发布网站", ("publication", "url")),
+    ("发布网站", ("publication", "column")),
+    *(("联系方式", ("contact", name)) for name in Contact.model_fields),
+    *(("报送函（可选）", ("cover_letter", name)) for name in CoverLetter.model_fields),
+    ("口径变化（可选）", ("scope_change",)),
+)
+_INFO_HEADER = ("分类", "项目", "填写内容", "说明")
+_YES, _NO = "是", "否"
+
+_FACT_KEYS: tuple[str, ...] = tuple(Fact.model_fields)  # id label value unit section parts …
+_NOTE_KEYS = ("section", "text")
+_SECTIONS: tuple[str, ...] = get_args(SectionId)
+_UNITS = ("条", "件", "份", "期", "次", "个", "场", "人次", "万元", "元", "%")
+
+
+# ---- key paths and the model ------------------------------------------------------------
+
+
+def sheet_name(table: Table) -> str:
+    """The sheet of an official table: 表三 → 三; 信息处理费 stays."""
+    return table.name.removeprefix("表") or table.id
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        inner = _inner_model(arg)
+        if inner is not None:
+            return inner
+    return None
+
+
+def _owner(path: tuple[str, ...]) -> tuple[type[BaseModel], str, FieldInfo]:
+    """The model class holding the field a key path names, the field's name and info."""
+    model: type[BaseModel] = Stats
+    for name in path[:-1]:
+        inner = _inner_model(model.model_fields[name].annotation)
+        if inner is None:
+            raise KeyError(".".join(path))
+        model = inner
+    return model, path[-1], model.model_fields[path[-1]]
+
+
+def _is_money(key: str) -> bool:
+    _, _, info = _owner(tuple(key.split(".")))
+    return Decimal in get_args(info.annotation)
+
+
+def _describe(info: FieldInfo) -> tuple[str, str]:
+    """(label, help) from a field description: 统计年度（统计期限为…） → 统计年度, 统计期限为…"""
+    text = info.description or ""
+    match = re.search(r"[，：；（]", text)
+    if match is None:
+        return text, ""
+    rest = text[match.end() :].strip()
+    if match.group() == "（" and rest.endswith("）"):
+        rest = rest[:-1]
+    return text[: match.start()].strip(), rest
+
+
+@cache
+def _outcome_prefixes() -> tuple[str, ...]:
+    """The 22 rows of 三、本年度办理结果 before （七）总计 (Stats knows their order)."""
+    blank = _blank_stats(load_layout(DEFAULT_LAYOUT), None, 2000)
+    return tuple(prefix for prefix, _ in blank.outcome_rows())
+
+
+def _blank_stats(layout: Layout, agency: str | None, year: int | None) -> Stats:
+    from drafter.template import PLACEHOLDER_AGENCY
+
+    return Stats(
+        format=layout.id,
+        agency=agency or PLACEHOLDER_AGENCY,
+        year=year or _dt.date.today().year - 1,
+        proactive=Proactive(),
+        applications=Applications(),
+        review_litigation=ReviewLitigation(),
+        processing_fees=ProcessingFees(),
+    )
+
+
+def _section_titles(layout: Layout) -> dict[str, str]:
+    """Section id → its title in this layout (主动公开, 存在的主要问题及改进情况 …)."""
+    titles: dict[str, str] = {}
+    for section in layout.sections:
+        titles[section.id] = section.title
+        for sub in section.subsections:
+            titles[sub.id] = sub.title
+    return {s: titles.get(s, s) for s in _SECTIONS}
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+
+def _width(text: str) -> float:
+    """Display width in Excel column units (a CJK character is about two)."""
+    return sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in text)
+
+
+def _lines(text: str, width: float) -> int:
+    usable = max(2.0, width - 1.5)
+    return sum(max(1, math.ceil(_width(part) / usable)) for part in text.split("\n"))
+
+
+def _column_widths(table: Table) -> list[float]:
+    """Excel column widths: the layout's relative widths when it has them, widened so that a
+    short label (（三）不予公开, 结果维持) keeps to one line."""
+    if table.widths:
+        scale = max(60.0, 14.0 * table.columns) / sum(table.widths)
+        widths = [max(6.0, round(w * scale, 1)) for w in table.widths]
+    else:
+        widths = [10.0] * table.columns
+    for p in table.placed:
+        text = p.cell.text
+        if text and p.cell.colspan == 1 and len(text) <= 8:
+            widths[p.col] = max(widths[p.col], min(18.0, round(_width(text) + 2, 1)))
+    return widths
+
+
+def _page(ws: Worksheet, *, landscape: bool, one_page: bool) -> None:
+    """A4, as wide as the page; a table on one page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1 if one_page else 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _clean(text: str) -> str:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", text)[:EXCEL_TEXT]
+
+
+def _put_text(cell: Cell, text: str) -> None:
+    """Text stays text, even when it starts with = (never a formula from data)."""
+    cell.value = _clean(text)
+    cell.data_type = "s"
+
+
+def _put_number(cell: Cell, value: int | Decimal | None) -> None:
+    """A number as a number; an amount a spreadsheet's float cannot hold exactly (more than
+    15 significant digits) as its text, which reads back exactly."""
+    if isinstance(value, Decimal) and Decimal(repr(float(value))) != value:
+        _put_text(cell, format(value, "f"))
+    else:
+        cell.value = value
+
+
+class _Styles:
+    """The few styles of the workbook, made once."""
+
+    def __init__(self) -> None:
+        from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+
+        thin = Side(style="thin", color="000000")
+        self.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+        self.font = Font(name=TABLE_FONT, size=SIZE)
+        self.bold = Font(name=TABLE_FONT, size=SIZE, bold=True)
+        self.title = Font(name=TITLE_FONT, size=14)
+        self.note = Font(name=NOTE_FONT, size=SIZE, color="404040")
+        self.key = Font(name="Consolas", size=9, color="808080")
+        self.center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        self.left = Alignment(horizontal="left", vertical="center", wrap_text=True)
+        self.top_left = Alignment(horizontal="left", vertical="top", wrap_text=True)
+        self.input = PatternFill("solid", fgColor=INPUT_FILL)
+        self.total = PatternFill("solid", fgColor=TOTAL_FILL)
+        self.head = PatternFill("solid", fgColor=HEAD_FILL)
+        self.unlocked = Protection(locked=False)
+
+
+def _protect(ws: Worksheet) -> None:
+    """Labels locked, no password; rows and columns may still be inserted and resized."""
+    ws.protection.sheet = True
+    ws.protection.insertRows = False
+    ws.protection.insertColumns = False
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.protection.formatCells = False
+
+
+def _validation(kind: str) -> DataValidation:
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    if kind == "count":
+        return DataValidation(
+            type="whole",
+            operator="greaterThanOrEqual",
+            formula1="0",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="需要非负整数",
+            error="请填写 0 或正整数（件数）；没有发生的事项填 0。",
+            showInputMessage=False,
+        )
+    return DataValidation(
+        type="decimal",
+        operator="greaterThanOrEqual",
+        formula1="0",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="需要非负金额",
+        error="请填写 0 或正数金额（万元可到小数点后六位，元最多两位小数）。",
+        showInputMessage=False,
+    )
+
+
+def _list_validation(items: list[str], *, strict: bool, title: str) -> DataValidation:
+    """A drop-down list (Excel allows 255 characters of them: a longer list is left out)."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    choices = ",".join(items)
+    return DataValidation(
+        type="list",
+        formula1=f'"{choices}"' if len(choices) <= 255 else None,
+        allow_blank=True,
+        showErrorMessage=strict,
+        errorTitle=title,
+        error="请从下拉列表中选择。",
+    )
+
+
+def _add_validations(ws: Worksheet, *checks: DataValidation) -> None:
+    """Only validations that apply to some cell and have a rule (Excel rejects others)."""
+    for check in checks:
+        if check.sqref.ranges and check.formula1 is not None:
+            ws.add_data_validation(check)
+
+
+def _heading_rows(ws: Worksheet, st: _Styles, title: str, note: str, columns: int) -> None:
+    """Row 1: the title; row 2: a short instruction, both across the table's width."""
+    _put_text(ws.cell(1, 1), title)
+    ws.cell(1, 1).font, ws.cell(1, 1).alignment = st.title, st.left
+    _put_text(ws.cell(2, 1), note)
+    ws.cell(2, 1).font, ws.cell(2, 1).alignment = st.note, st.top_left
+    if columns > 1:
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=columns)
+        ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=columns)
+    width = sum(ws.column_dimensions[_letter(c)].width or 10 for c in range(1, columns + 1))
+    ws.row_dimensions[1].height = 26
+    ws.row_dimensions[2].height = LINE * _lines(note, width) + 4
+
+
+def _letter(col: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(col)
+
+
+def _ref(row: int, col: int) -> str:
+    return f"{_letter(col)}{row}"
+
+
+def _sum(cells: list[tuple[int, int]]) -> str:
+    """=SUM(D5:I5) for a run of cells in one row or column, =SUM(D5,F5) otherwise."""
+    rows = {r for r, _ in cells}
+    cols = {c for _, c in cells}
+    ordered = sorted(cells)
+    run = (len(rows) == 1 and max(cols) - min(cols) == len(cells) - 1) or (
+        len(cols) == 1 and max(rows) - min(rows) == len(cells) - 1
+    )
+    if run and len(cells) > 1:
+        return f"=SUM({_ref(*ordered[0])}:{_ref(*ordered[-1])})"
+    return "=SUM(" + ",".join(_ref(*c) for c in ordered) + ")"
+
+
+def _stored(stats: Stats, key: str) -> Any:
+    """The value the statistics store at a key (a total not given is None)."""
+    node: Any = stats
+    for name in key.split("."):
+        if node is None:
+            return None
+        node = getattr(node, name)
+    return node
+
+
+def _formulas(table: Table, where: dict[str, tuple[int, int]]) -> dict[str, str]:
+    """The formula of every total cell: a row's 总计 sums its cells, （七）总计 sums the
+    outcome rows column by column."""
+    formulas: dict[str, str] = {}
+    outcomes = _outcome_prefixes()
+    results_total = "applications.results.total"
+    for key in where:
+        prefix, column = key.rsplit(".", 1)
+        model = _inner_model(_owner(tuple(prefix.split(".")))[2].annotation)
+        parts: list[str] = list(getattr(model, "PARTS", ()))
+        if column == TOTAL and parts:
+            cells = [where[f"{prefix}.{p}"] for p in parts if f"{prefix}.{p}" in where]
+            if len(cells) == len(parts):
+                formulas[key] = _sum(cells)
+        elif prefix == results_total and column in APPLICANT_COLUMNS:
+            cells = [where[f"{o}.{column}"] for o in outcomes if f"{o}.{column}" in where]
+            if len(cells) == len(outcomes):
+                formulas[key] = _sum(cells)
+    return formulas
+
+
+def _total_agrees(stats: Stats, key: str) -> bool:
+    """Whether the statistics' total at `key` is what its formula computes (or is derived)."""
+    prefix, column = key.rsplit(".", 1)
+    if prefix == "applications.results.total":
+        given = stats.applications.results.total
+        if given is None:
+            return True
+        if column == TOTAL:
+            return not given.total_given or given.total == given.parts_sum()
+        values = [row.value(column) for _, row in stats.outcome_rows()]
+        derived = None if None in values else sum(v for v in values if v is not None)
+        return getattr(given, column) is not None and getattr(given, column) == derived
+    row = _stored(stats, prefix)
+    return not row.total_given or (row.total is not None and row.total == row.parts_sum())
+
+
+def _table_sheet(wb: Workbook, layout: Layout, table: Table, stats: Stats, st: _Styles) -> None:
+    ws = wb.create_sheet(sheet_name(table))
+    widths = _column_widths(table)
+    for c, w in enumerate(widths, start=1):
+        ws.column_dimensions[_letter(c)].width = w
+    section = next((s for s in layout.sections if s.table == table.id), None)
+    _heading_rows(ws, st, section.heading if section else table.name, _INSTRUCTION, table.columns)
+
+    where = {
+        p.cell.key: (TOP + p.row + 1, p.col + 1) for p in table.placed if p.cell.key is not None
+    }
+    formulas = _formulas(table, where)
+    checks = {"count": _validation("count"), "money": _validation("money")}
+    heights = [LINE + 6] * len(table.rows)
+    for p in table.placed:
+        row, col = TOP + p.row + 1, p.col + 1
+        for dr in range(p.cell.rowspan):
+            for dc in range(p.cell.colspan):
+                ws.cell(row + dr, col + dc).border = st.border
+        cell = ws.cell(row, col)
+        cell.font = st.font
+        if p.cell.key is not None:
+            key = p.cell.key
+            money = _is_money(key)
+            formula = formulas.get(key)
+            if formula is not None and _total_agrees(stats, key):
+                cell.value = formula
+                cell.fill = st.total
+            else:
+                _put_number(cell, _stored(stats, key))  # None stays blank, 0 is written as 0
+                cell.fill = st.total if formula is not None else st.input
+            cell.number_format = "General" if money else "0"
+            cell.alignment = st.center
+            cell.protection = st.unlocked
+            checks["money" if money else "count"].add(cell)
+        else:
+            text = p.cell.text or ""
+            _put_text(cell, text)
+            if p.cell.role == "label":
+                cell.alignment = st.left
+            else:
+                cell.alignment = st.center
+                cell.fill = st.head
+            if p.cell.role == "caption":
+                cell.font = st.bold
+                cell.alignment = st.left
+            if p.cell.rowspan == 1:
+                span = sum(widths[p.col : p.col + p.cell.colspan])
+                heights[p.row] = max(heights[p.row], LINE * _lines(text, span) + 6)
+        if p.cell.rowspan > 1 or p.cell.colspan > 1:
+            ws.merge_cells(
+                start_row=row,
+                start_column=col,
+                end_row=row + p.cell.rowspan - 1,
+                end_column=col + p.cell.colspan - 1,
+            )
+    for r, height in enumerate(heights):
+        ws.row_dimensions[TOP + r + 1].height = height
+    _add_validations(ws, *checks.values())
+    first_value_col = min(c for _, c in where.values())
+    if table.header_rows:
+        ws.freeze_panes = _ref(TOP + table.header_rows + 1, first_value_col)
+    _page(ws, landscape=sum(widths) > PORTRAIT_WIDTH, one_page=True)
+    ws.print_options.horizontalCentered = True
+    _protect(ws)
+
+
+def _info_sheet(
+    wb: Workbook, stats: Stats, agency: str | None, year: int | None, st: _Styles
+) -> None:
+    ws = wb.create_sheet(INFO_SHEET)
+    for letter, width in zip("ABCD", (16, 20, 44, 52), strict=True):
+        ws.column_dimensions[letter].width = width
+    _heading_rows(
+        ws,
+        st,
+        "基本信息",
+        "填写发布机关、统计年度和前言用到的信息；浅黄色单元格可以填写，不需要的可选项留空。",
+        4,
+    )
+    header_row = TOP + 1
+    for c, text in enumerate(_INFO_HEADER, start=1):
+        cell = ws.cell(header_row, c)
+        _put_text(cell, text)
+        cell.font, cell.alignment, cell.fill, cell.border = st.bold, st.center, st.head, st.border
+    layouts = layout_ids()
+    choose_layout = _list_validation(layouts, strict=True, title="版式")
+    yes_no = _list_validation([_YES, _NO], strict=True, title="是否有规章制定权")
+    year_check = _validation("count")
+    year_check.operator, year_check.formula1, year_check.formula2 = "between", "1990", "2100"
+    year_check.error = "请填写四位数的统计年度，如 2024。"
+    group_start = header_row + 1
+    for i, (group, path) in enumerate(_INFO):
+        row = header_row + 1 + i
+        label, help_text = _describe(_owner(path)[2])
+        if path == ("format",):
+            help_text = "可选：" + "；".join(f"{lid}（{load_layout(lid).name}）" for lid in layouts)
+        elif path[-1] == "rulemaking_power":
+            help_text = f"填“{_YES}”或“{_NO}”；{help_text}"
+        for c, text in ((1, group), (2, label), (4, help_text)):
+            cell = ws.cell(row, c)
+            _put_text(cell, text)
+            cell.font, cell.border = st.font, st.border
+            cell.alignment = st.center if c == 1 else st.left
+        cell = ws.cell(row, 3)
+        value = _stored(stats, ".".join(path))
+        if path == ("agency",) and agency:
+            value = agency
+        if path == ("year",) and year:
+            value = year
+        if isinstance(value, bool):
+            value = _YES if value else _NO
+        if isinstance(value, str):
+            _put_text(cell, value)
+        else:
+            cell.value = value
+        if path != ("year",):
+            cell.number_format = "@"  # typed digits (邮政编码, 电话) stay text
+        cell.font, cell.border, cell.fill = st.font, st.border, st.input
+        cell.alignment, cell.protection = st.left, st.unlocked
+        if path == ("format",):
+            choose_layout.add(cell)
+        elif path[-1] == "rulemaking_power":
+            yes_no.add(cell)
+        elif path == ("year",):
+            year_check.add(cell)
+        lines = max(_lines(label, 20), _lines(help_text, 52), _lines(str(value or ""), 44))
+        ws.row_dimensions[row].height = LINE * lines + 6
+        last = i == len(_INFO) - 1 or _INFO[i + 1][0] != group
+        if last:
+            if row > group_start:
+                ws.merge_cells(start_row=group_start, start_column=1, end_row=row, end_column=1)
+            group_start = row + 1
+    _add_validations(ws, choose_layout, yes_no, year_check)
+    _page(ws, landscape=True, one_page=False)
+    _protect(ws)
+
+
+def _keyed_header(ws: Worksheet, st: _Styles, labels: list[str], keys: tuple[str, ...]) -> None:
+    """Two header rows: the Chinese name of each column, then its key (read by the key)."""
+    for c, (label, key) in enumerate(zip(labels, keys, strict=True), start=1):
+        cell = ws.cell(TOP + 1, c)
+        _put_text(cell, label)
+        cell.font, cell.alignment, cell.fill, cell.border = st.bold, st.center, st.head, st.border
+        cell = ws.cell(TOP + 2, c)
+        _put_text(cell, key)
+        cell.font, cell.alignment, cell.fill, cell.border = st.key, st.center, st.head, st.border
+    ws.freeze_panes = _ref(TOP + 3, 1)
+
+
+def _facts_sheet(wb: Workbook, stats: Stats, st: _Styles) -> None:
+    ws = wb.create_sheet(FACTS_SHEET)
+    widths = {"id": 30, "label": 40, "value": 10, "unit": 8, "section": 20, "parts": 40}
+    widths |= {"cell": 34, "approx": 8}
+    for c, key in enumerate(_FACT_KEYS, start=1):
+        ws.column_dimensions[_letter(c)].width = widths.get(key, 14)
+    _heading_rows(
+        ws,
+        st,
+        "事实：正文中陈述的数",
+        "每行一个数。id 用点分的英文名（如 proactive.items），在文件内唯一；section 填部分编号"
+        "（见“说明”表）；parts 填相加应等于本数的事实编号，用逗号分隔；cell 填本数重述的表格单元格"
+        "（如 proactive.normative_documents.in_force）；approx 填近似说法（多、余、近、约…）。",
+        len(_FACT_KEYS),
+    )
+    labels = [_describe(Fact.model_fields[k])[0] for k in _FACT_KEYS]
+    _keyed_header(ws, st, labels, _FACT_KEYS)
+    number = _validation("money")
+    number.error = "请填写非负数。"
+    section = _list_validation(list(_SECTIONS), strict=False, title="部分编号")
+    unit = _list_validation(list(_UNITS), strict=False, title="单位")
+    approx_values = list(get_args(get_args(Fact.model_fields["approx"].annotation)[0]))
+    approx = _list_validation(approx_values, strict=True, title="近似说法")
+    first = TOP + 3
+    rows = max(len(stats.facts) + 50, 200)
+    for c, key in enumerate(_FACT_KEYS, start=1):
+        span = f"{_letter(c)}{first}:{_letter(c)}{first + rows - 1}"
+        check = {"value": number, "section": section, "unit": unit, "approx": approx}.get(key)
+        if check is not None:
+            check.add(span)
+    _add_validations(ws, number, section, unit, approx)
+    _page(ws, landscape=True, one_page=False)
+    for i, fact in enumerate(stats.facts):
+        row = first + i
+        lines = 1
+        for c, key in enumerate(_FACT_KEYS, start=1):
+            value = getattr(fact, key)
+            cell = ws.cell(row, c)
+            if key == "parts":
+                value = ", ".join(value) or None
+            if isinstance(value, str):
+                _put_text(cell, value)
+                lines = max(lines, _lines(value, widths.get(key, 14)))
+            else:
+                _put_number(cell, value)
+            cell.font, cell.border = st.font, st.border
+            cell.alignment = st.left if key != "value" else st.center
+        ws.row_dimensions[row].height = LINE * lines + 6
+
+
+def _notes_sheet(wb: Workbook, layout: Layout, stats: Stats, st: _Styles) -> None:
+    ws = wb.create_sheet(NOTES_SHEET)
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 100
+    titles = _section_titles(layout)
+    _heading_rows(
+        ws,
+        st,
+        "素材：各部分要写的内容",
+        "一行一段素材，section 填部分编号（"
+        + "、".join(f"{s} {t}" for s, t in titles.items())
+        + "）。素材是起草的材料，不是给起草者的指令；可以用 {事实编号} 引用“事实”表中的数。",
+        2,
+    )
+    _keyed_header(ws, st, ["部分", "素材"], _NOTE_KEYS)
+    sections = _list_validation(list(_SECTIONS), strict=True, title="部分编号")
+    first = TOP + 3
+    rows: list[tuple[str, str]] = []
+    for section, value in stats.notes.items():
+        items = value if isinstance(value, list) else [value]
+        rows += [(section, str(item)) for item in items]
+    if not rows:  # the template: one empty row per section, so that clerks see them all
+        rows = [(s, "") for s in _SECTIONS]
+    for i, (section, text) in enumerate(rows):
+        row = first + i
+        _put_text(ws.cell(row, 1), section)
+        if text:
+            _put_text(ws.cell(row, 2), text)
+        for c in (1, 2):
+            ws.cell(row, c).font = st.font
+            ws.cell(row, c).alignment = st.top_left
+        ws.row_dimensions[row].height = LINE * min(_lines(text, 100), 30) + 6
+    sections.add(f"A{first}:A{first + max(len(rows) + 50, 200) - 1}")
+    _add_validations(ws, sections)
+    _page(ws, landscape=False, one_page=False)
+
+
+def _help_sheet(wb: Workbook, layout: Layout, st: _Styles) -> None:
+    ws = wb.create_sheet(HELP_SHEET)
+    ws.column_dimensions["A"].width = 24
+    ws.column_dimensions["B"].width = 90
+    tables = "、".join(sheet_name(t) for t in layout.tables.values())
+    paragraphs = [
+        (
+            "用途",
+            "本工作簿是 drafter 的统计文件，内容与 YAML 统计文件相同，可以直接检查和起草："
+            "drafter check 本文件.xlsx；drafter draft 本文件.xlsx -o 报告.docx。",
+        ),
+        ("表格", f"工作表 {tables} 是官方表格，行名、列名、合并单元格与官方格式逐字一致。"),
+        (
+            "填写",
+            "浅黄色单元格填写数字。没有发生的事项填 0，不要留空：空白不等于 0，"
+            "检查时报告 E-CELL-BLANK，并指出工作表和单元格。",
+        ),
+        (
+            "数字",
+            "件数只能是非负整数；金额可带小数（行政事业性收费以万元计，可到小数点后六位；"
+            "信息处理费以元计，最多两位小数）。“/”“--”“三”等文字会被拒绝。",
+        ),
+        (
+            "总计",
+            "灰色单元格是公式（各行的总计、（七）总计、表四的总计），随填写自动计算。"
+            "照抄已发布的报告时可以直接改写总计，检查会核对它是否等于各项之和。",
+        ),
+        (
+            "插入行列",
+            "读取时按行名和列名查找，不按位置：可以插入空行、空列（例如写备注）。"
+            "行名、列名已锁定（工作表保护，没有密码）；请不要改动。",
+        ),
+        ("基本信息", "版式、发布机关、统计年度必填；机关性质、发布网站、联系方式、报送函可选。"),
+        (
+            "事实",
+            "正文中陈述的每一个数一行：id、label、value、unit、section 必填，"
+            "parts（逗号分隔）、cell、approx 可选。",
+        ),
+        ("素材", "各部分要写的内容，一行一段；同一部分可以有多行。"),
+        ("部分编号", "；".join(f"{s}：{t}" for s, t in _section_titles(layout).items())),
+        ("单位", "、".join(_UNITS)),
+    ]
+    ws.cell(1, 1, "说明").font = st.title
+    ws.row_dimensions[1].height = 26
+    for i, (head, text) in enumerate(paragraphs, start=3):
+        a, b = ws.cell(i, 1), ws.cell(i, 2)
+        _put_text(a, head)
+        _put_text(b, text)
+        a.font, b.font = st.bold, st.font
+        a.alignment, b.alignment = st.top_left, st.top_left
+        ws.row_dimensions[i].height = LINE * _lines(text, 90) + 8
+    _page(ws, landscape=False, one_page=False)
+
+
+def workbook_bytes(
+    layout: Layout,
+    stats: Stats | None = None,
+    *,
+    agency: str | None = None,
+    year: int | None = None,
+) -> bytes:
+    """A workbook laid out like the layout's tables, filled from `stats` when given (a blank
+    cell stays empty, zero is 0), all zeros otherwise (it then checks clean)."""
+    from openpyxl import Workbook
+
+    if stats is None:
+        stats = _blank_stats(layout, agency, year)
+    st = _Styles()
+    wb = Workbook()
+    wb.remove(wb.active)
+    _info_sheet(wb, stats, agency, year, st)
+    for table in layout.tables.values():
+        _table_sheet(wb, layout, table, stats, st)
+    _facts_sheet(wb, stats, st)
+    _notes_sheet(wb, layout, stats, st)
+    _help_sheet(wb, layout, st)
+    wb.active = 0
+    wb.properties.creator = "drafter"
+    wb.properties.title = layout.title.format(
+        agency=agency or stats.agency, year=year or stats.year
+    )
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+# ---- reading: the file ----------------------------------------------------------------------
+
+
+def check_workbook_zip(data: bytes, name: str) -> None:
+    """Refuse what is not a sane .xlsx before openpyxl parses any of it."""
+    if data[:4] == b"\xd0\xcf\x11\xe0":
+        raise InputError(
+            f"{name}: 这是旧版 .xls 格式或设置了打开密码的工作簿；请在 Excel 或 WPS 中"
+            "另存为不加密的 .xlsx"
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise InputError(f"{name}: 不是有效的 .xlsx 文件（无法作为 zip 打开）") from None
+    if len(members) > MAX_MEMBERS:
+        raise InputError(f"{name}: 工作簿包含的部件过多（{len(members)} 个），拒绝读取")
+    total = sum(m.file_size for m in members)
+    packed = max(1, sum(m.compress_size for m in members))
+    if total > MAX_UNPACKED or (total > 1024 * 1024 and total / packed > MAX_RATIO):
+        raise InputError(f"{name}: 解压后过大（{total // 1024 // 1024} MB），拒绝读取")
+    names = {m.filename for m in members}
+    if "xl/workbook.xml" not in names:
+        raise InputError(f"{name}: 不是 Excel 工作簿（缺少 xl/workbook.xml）")
+    for member in members:
+        if not member.filename.lower().endswith((".xml", ".rels", ".vml")):
+            continue
+        try:
+            with archive.open(member) as handle:
+                head = handle.read(64 * 1024)
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
+            raise InputError(f"{name}: 工作簿已损坏（{member.filename} 无法解压）") from None
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            head = head.decode("utf-16", errors="ignore").encode("utf-8")
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            raise InputError(
+                f"{name}: 工作簿的 {member.filename} 含有 XML 实体或 DTD 声明，拒绝读取"
+                "（正常的 Excel、WPS 文件不会有）"
+            )
+
+
+def _open(data: bytes, name: str, *, data_only: bool) -> Workbook:
+    from defusedxml import DefusedXmlException
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return load_workbook(
+                io.BytesIO(data), data_only=data_only, keep_links=False, rich_text=False
+            )
+    except Exception as exc:  # openpyxl raises many kinds on malformed parts
+        cause: BaseException | None = exc
+        while cause is not None:  # openpyxl wraps defusedxml's refusal in a ValueError
+            if isinstance(cause, DefusedXmlException):
+                raise InputError(f"{name}: 工作簿含有 XML 实体或 DTD 声明，拒绝读取") from None
+            cause = cause.__cause__ or cause.__context__
+        raise InputError(f"{name}: 无法读取 Excel 工作簿（{type(exc).__name__}）") from None
+
+
+def _read_file(path: Path, name: str) -> bytes:
+    if not path.exists():
+        raise InputError(f"{name}: 文件不存在")
+    if not path.is_file():
+        raise InputError(f"{name}: 不是文件")
+    size = path.stat().st_size
+    if size > MAX_FILE:
+        raise InputError(f"{name}: 文件过大（{size // 1024 // 1024} MB），统计工作簿不应超过 20 MB")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{name}: 无法读取（{exc.strerror}）") from None
+
+
+# ---- reading: values --------------------------------------------------------------------------
+
+
+class _FormulaError(Exception):
+    """A formula the evaluator will not compute (the message says why, in Chinese)."""
+
+
+_BAD = object()  # a cell whose problem has been recorded
+
+
+def _decimal(value: float) -> Decimal:
+    """A float as the number that was typed: its shortest repr, float noise of a formula
+    (0.30000000000000004) rounded off at ten places."""
+    amount = Decimal(repr(value))
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -10:
+        amount = amount.quantize(Decimal(1).scaleb(-10))
+        text = format(amount, "f").rstrip("0").rstrip(".")
+        amount = Decimal(text or "0")
+    return amount
+
+
+def _plain(value: Any) -> Any:
+    """A cell's value as plain data: blank → None, floats → exact Decimal, digits typed as text
+    → numbers; anything else as it is (the model's validation names it)."""
+    if value is None or isinstance(value, bool | int | Decimal):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        return _decimal(value)
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip()
+        if not text:
+            return None
+        if re.fullmatch(r"\d+", text):
+            return int(text)
+        if re.fullmatch(r"\d+\.\d+", text):
+            return Decimal(text)
+        return value.strip()
+    return value
+
+
+def _text(value: Any) -> str | None:
+    """A text field's value: numbers typed into it (电话, 邮编) become their digits; a date
+    Excel made of 2024年1月15日 becomes that text again."""
+    if value is None:
+        return None
+    if isinstance(value, _dt.datetime | _dt.date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    if isinstance(value, bool):
+        return _YES if value else _NO
+    if isinstance(value, float):
+        value = _decimal(value)
+    if isinstance(value, Decimal):
+        return str(int(value)) if value == value.to_integral_value() else format(value, "f")
+    text = str(value).strip()
+    return text or None
+
+
+@dataclass
+class _Book:
+    """Both loads of one workbook (formulas, cached results) and what reading found."""
+
+    name: str
+    formulas: Workbook
+    results: Workbook
+    problems: list[Problem] = field(default_factory=list)
+    cells: dict[PathKey, str] = field(default_factory=dict)
+    bad: set[tuple[str, int, int]] = field(default_factory=set)  # cells already reported
+    _memo: dict[tuple[str, int, int], Any] = field(default_factory=dict)
+    _active: list[tuple[str, int, int]] = field(default_factory=list)
+
+    def problem(self, message: str, where: str | None) -> None:
+        self.problems.append(Problem(message, file=self.name, path=where))
+
+    def sheet(self, title: str) -> Worksheet | None:
+        return self.formulas[title] if title in self.formulas.sheetnames else None
+
+    # -- cell values, formulas computed -------------------------------------------------
+
+    def value(self, ws: Worksheet, row: int, col: int) -> Any:
+        """The cell's value as the clerk saw it; a problem is recorded (→ _BAD) when a formula
+        cannot be computed."""
+        ref = f"{ws.title}!{_ref(row, col)}"
+        try:
+            return self._value(ws.title, row, col)
+        except _FormulaError as exc:
+            if not self.depends_on_bad(ws.title, row, col):
+                formula = ws.cell(row, col).value
+                shown = f"“{formula}”" if isinstance(formula, str) else ""
+                self.problem(f"无法计算公式{shown}：{exc}", ref)
+            self.bad.add((ws.title, row, col))
+            return _BAD
+
+    def depends_on_bad(
+        self, title: str, row: int, col: int, seen: set[tuple[str, int, int]] | None = None
+    ) -> bool:
+        """Whether a formula refers, directly or through other formulas, to a cell whose
+        problem is already reported (a total of a row with "三" in it says nothing new)."""
+        cell = self.formulas[title].cell(row, col)
+        if cell.data_type != "f" or not isinstance(cell.value, str):
+            return False
+        seen = set() if seen is None else seen
+        try:
+            tokens = _Formula(self, title, cell.value).tokens
+        except _FormulaError:
+            return False
+        for kind, area in tokens:
+            if kind != "ref" or area.title not in self.formulas.sheetnames:
+                continue
+            if (area.bottom - area.top + 1) * (area.right - area.left + 1) > MAX_RANGE:
+                continue
+            for r in range(area.top, area.bottom + 1):
+                for c in range(area.left, area.right + 1):
+                    where = (area.title, r, c)
+                    if where in self.bad:
+                        return True
+                    if where not in seen:
+                        seen.add(where)
+                        if self.depends_on_bad(*where, seen):
+                            return True
+        return False
+
+    def _value(self, title: str, row: int, col: int) -> Any:
+        from openpyxl.cell.cell import MergedCell
+        from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+        cell = self.formulas[title].cell(row, col)
+        if isinstance(cell, MergedCell):
+            return None
+        raw = cell.value
+        if cell.data_type != "f" and not isinstance(raw, ArrayFormula | DataTableFormula):
+            return raw  # an error value typed in (#N/A) is text to the model
+        cached = self.results[title].cell(row, col)
+        if cached.data_type == "e":
+            raise _FormulaError(f"公式结果是错误值 {cached.value}")
+        if cached.value is not None:
+            return cached.value
+        if not isinstance(raw, str):  # an array or data-table formula never calculated
+            raise _FormulaError("数组公式没有计算结果（请在 Excel 或 WPS 中打开后保存）")
+        return self._evaluate(title, row, col, raw)
+
+    def _evaluate(self, title: str, row: int, col: int, formula: str) -> Decimal:
+        where = (title, row, col)
+        if where in self._memo:
+            return self._memo[where]
+        if where in self._active:
+            raise _FormulaError("公式循环引用")
+        if len(self._active) >= MAX_DEPTH:
+            raise _FormulaError("公式层层引用过深")
+        self._active.append(where)
+        try:
+            result = _Formula(self, title, formula).evaluate()
+        finally:
+            self._active.pop()
+        self._memo[where] = result
+        return result
+
+    def number(self, title: str, row: int, col: int, *, in_sum: bool) -> Decimal | None:
+        """A referenced cell as a number: blank → 0 (None in SUM), text ignored by SUM and an
+        error in + and -."""
+        if title not in self.formulas.sheetnames:
+            raise _FormulaError(f"引用了不存在的工作表“{title}”")
+        value = self._value(title, row, col)
+        if value is None:
+            return None if in_sum else Decimal(0)
+        if isinstance(value, bool):
+            if in_sum:
+                return None
+            raise _FormulaError(f"{title}!{_ref(row, col)} 不是数")
+        if isinstance(value, int | Decimal):
+            return Decimal(value)
+        if isinstance(value, float):
+            return _decimal(value)
+        if in_sum:
+            return None
+        raise _FormulaError(f"{title}!{_ref(row, col)} 不是数（{value}）")
+
+
+_SHEET = r"(?:'(?P<q{n}>(?:[^']|'')+)'|(?P<u{n}>[^\s'!:(),+\-*/^&=<>\"{{}};]+))!"
+_CELL = r"\$?(?P<c{n}>[A-Za-z]{{1,3}})\$?(?P<r{n}>\d+)"
+_TOKEN = re.compile(
+    r"\s*(?:"
+    rf"(?P<ref>(?:{_SHEET.format(n=1)})?{_CELL.format(n=1)}(?::{_CELL.format(n=2)})?)(?![\w(])"
+    r"|(?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)"
+    r"|(?P<func>[A-Za-z_][A-Za-z0-9_.]*)\s*\("
+    r"|(?P<op>[-+(),])"
+    r")"
+)
+_MAX_ROW, _MAX_COL = 1_048_576, 16_384
+
+
+@dataclass(frozen=True)
+class _Area:
+    title: str
+    top: int
+    left: int
+    bottom: int
+    right: int
+
+
+class _Formula:
+    """SUM over ranges and cell lists, + and -, cell references and numbers; nothing else."""
+
+    def __init__(self, book: _Book, title: str, text: str) -> None:
+        if len(text) > MAX_FORMULA:
+            raise _FormulaError("公式过长")
+        self.book = book
+        self.title = title
+        self.tokens = self._tokenize(text.removeprefix("="))
+        self.pos = 0
+
+    def _tokenize(self, text: str) -> list[tuple[str, Any]]:
+        from openpyxl.utils import column_index_from_string
+
+        tokens: list[tuple[str, Any]] = []
+        pos = 0
+        while pos < len(text):
+            if not text[pos:].strip():
+                break
+            match = _TOKEN.match(text, pos)
+            if match is None or match.end() == pos:
+                raise _FormulaError("只支持 SUM、加减、单元格引用和数字")
+            pos = match.end()
+            if match.group("ref"):
+                quoted, plain = match.group("q1"), match.group("u1")
+                title = quoted.replace("''", "'") if quoted else plain or self.title
+                row1, col1 = (
+                    int(match.group("r1")),
+                    column_index_from_string(match.group("c1").upper()),
+                )
+                row2, col2 = row1, col1
+                if match.group("c2"):
+                    row2 = int(match.group("r2"))
+                    col2 = column_index_from_string(match.group("c2").upper())
+                if not (0 < max(row1, row2) <= _MAX_ROW and 0 < max(col1, col2) <= _MAX_COL):
+                    raise _FormulaError("单元格引用超出工作表范围")
+                if min(row1, row2) < 1 or min(col1, col2) < 1:
+                    raise _FormulaError("单元格引用超出工作表范围")
+                area = _Area(
+                    title, min(row1, row2), min(col1, col2), max(row1, row2), max(col1, col2)
+                )
+                tokens.append(("ref", area))
+            elif match.group("num"):
+                tokens.append(("num", Decimal(match.group("num"))))
+            elif match.group("func"):
+                tokens.append(("func", match.group("func").upper()))
+            else:
+                tokens.append(("op", match.group("op")))
+        return tokens
+
+    def _peek(self) -> tuple[str, Any] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def _take(self) -> tuple[str, Any]:
+        token = self._peek()
+        if token is None:
+            raise _FormulaError("公式不完整")
+        self.pos += 1
+        return token
+
+    def evaluate(self) -> Decimal:
+        result = self._number(self._expression())
+        if self._peek() is not None:
+            raise _FormulaError("只支持 SUM、加减、单元格引用和数字")
+        return result
+
+    def _expression(self) -> Decimal | _Area:
+        left = self._unary()
+        while self._peek() in (("op", "+"), ("op", "-")):
+            _, op = self._take()
+            right = self._number(self._unary())
+            left = self._number(left) + right if op == "+" else self._number(left) - right
+        return left
+
+    def _unary(self) -> Decimal | _Area:
+        token = self._peek()
+        if token in (("op", "+"), ("op", "-")):
+            self._take()
+            value = self._number(self._unary())
+            return -value if token == ("op", "-") else value
+        return self._primary()
+
+    def _primary(self) -> Decimal | _Area:
+        kind, value = self._take()
+        if kind == "num":
+            return value
+        if kind == "ref":
+            return value
+        if kind == "func":
+            if value != "SUM":
+                raise _FormulaError(f"不支持函数 {value}（只支持 SUM 和加减）")
+            return self._sum()
+        if (kind, value) == ("op", "("):
+            inner = self._expression()
+            if self._take() != ("op", ")"):
+                raise _FormulaError("括号不配对")
+            return inner
+        raise _FormulaError("只支持 SUM、加减、单元格引用和数字")
+
+    def _sum(self) -> Decimal:
+        total = Decimal(0)
+        if self._peek() == ("op", ")"):
+            self._take()
+            return total
+        while True:
+            arg = self._expression()
+            if isinstance(arg, _Area):
+                total += self._area_sum(arg)
+            else:
+                total += arg
+            kind, value = self._take()
+            if (kind, value) == ("op", ")"):
+                return total
+            if (kind, value) != ("op", ","):
+                raise _FormulaError("SUM 的参数之间应以逗号分隔")
+
+    def _area_sum(self, area: _Area) -> Decimal:
+        size = (area.bottom - area.top + 1) * (area.right - area.left + 1)
+        if size > MAX_RANGE:
+            raise _FormulaError(f"求和范围过大（{size} 个单元格）")
+        total = Decimal(0)
+        for row in range(area.top, area.bottom + 1):
+            for col in range(area.left, area.right + 1):
+                number = self.book.number(area.title, row, col, in_sum=True)
+                if number is not None:
+                    total += number
+        return total
+
+    def _number(self, value: Decimal | _Area) -> Decimal:
+        if not isinstance(value, _Area):
+            return value
+        if (value.top, value.left) != (value.bottom, value.right):
+            raise _FormulaError("区域只能放在 SUM 中")
+        number = self.book.number(value.title, value.top, value.left, in_sum=False)
+        return number if number is not None else Decimal(0)
+
+
+# ---- reading: sheets ------------------------------------------------------------------------
+
+
+def _grid(book: _Book, ws: Worksheet) -> Grid:
+    """The sheet as rows of texts, a merged cell's text repeated over its whole area."""
+    from openpyxl.cell.cell import MergedCell
+
+    rows, cols = ws.max_row, ws.max_column
+    if rows * cols > MAX_GRID:
+        raise InputError(
+            Problem(
+                f"工作表的已用区域过大（{rows} 行 × {cols} 列），请删除表格以外的内容",
+                file=book.name,
+                path=ws.title,
+            )
+        )
+    grid: Grid = [["" for _ in range(cols)] for _ in range(rows)]
+    for r, cells in enumerate(ws.iter_rows(min_row=1, max_row=rows, max_col=cols)):
+        for c, cell in enumerate(cells):
+            if isinstance(cell, MergedCell) or cell.value is None or cell.data_type == "f":
+                continue
+            grid[r][c] = str(cell.value)
+    for merged in ws.merged_cells.ranges:
+        text = grid[merged.min_row - 1][merged.min_col - 1]
+        for r in range(merged.min_row, min(merged.max_row, rows) + 1):
+            for c in range(merged.min_col, min(merged.max_col, cols) + 1):
+                grid[r - 1][c - 1] = text
+    return grid
+
+
+def _crop_unlabelled(grid: Grid, table: Table) -> Grid:
+    """Table 四 has no row labels: its values are the first row with content below the
+    headers. read_table takes them from the grid's last row, so the grid ends there."""
+    headers = {normalise(p.cell.text) for p in table.placed if p.cell.text}
+    last_header = max(
+        (r for r, row in enumerate(grid) if any(normalise(t) in headers for t in row if t)),
+        default=None,
+    )
+    if last_header is None:
+        return grid
+    below = [r for r in range(last_header + 1, len(grid)) if any(t.strip() for t in grid[r])]
+    end = below[0] if below else min(last_header + 1, len(grid) - 1)
+    return grid[: end + 1]
+
+
+def _table_worksheet(book: _Book, table: Table) -> Worksheet | None:
+    """The sheet named for the table, or else the sheet that prints most of its labels."""
+    from drafter.read.tables import label_hits, official_labels
+
+    ws = book.sheet(sheet_name(table))
+    if ws is not None:
+        return ws
+    best, hits = None, 0
+    for candidate in book.formulas.worksheets:
+        if candidate.max_row * candidate.max_column > MAX_GRID:
+            continue
+        found = label_hits(_grid(book, candidate), table)
+        if found > hits:
+            best, hits = candidate, found
+    return best if hits * 2 >= len(official_labels(table)) else None
+
+
+def _set(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    node = data
+    for name in path[:-1]:
+        node = node.setdefault(name, {})
+    node[path[-1]] = value
+
+
+def _validated(path: tuple[str, ...], value: Any) -> tuple[Any, str | None]:
+    """The value as the statistics model accepts it, or the model's message."""
+    model, name, _ = _owner(path)
+    try:
+        return getattr(model.model_validate({name: value}), name), None
+    except ValidationError as exc:
+        return _BAD, str(exc.errors()[0]["msg"])
+
+
+def _read_table(book: _Book, table: Table, data: dict[str, Any]) -> None:
+    ws = _table_worksheet(book, table)
+    if ws is None:
+        book.problem(f"缺少工作表“{sheet_name(table)}”（{table.name}）", None)
+        return
+    grid = _grid(book, ws)
+    if any(not info.row_label for info in table.cells.values()):
+        grid = _crop_unlabelled(grid, table)
+    found = read_table(grid, table)
+    missing: list[str] = []
+    for key, info in table.cells.items():
+        path = tuple(key.split("."))
+        position = found.positions.get(key)
+        if position is None:
+            row_found = any(
+                all(normalise(p) in map(normalise, row) for p in info.row_label.split(" · "))
+                for row in grid
+            )
+            what = (
+                f"“{info.column_header.split(' · ')[-1]}”列"
+                if row_found or not info.row_label
+                else f"“{info.row_label.split(' · ')[-1]}”行"
+            )
+            if what not in missing:
+                missing.append(what)
+            continue
+        row, col = position[0] + 1, position[1] + 1
+        ref = f"{ws.title}!{_ref(row, col)}"
+        book.cells[path] = ref
+        raw = book.value(ws, row, col)
+        if raw is _BAD:
+            continue
+        value, message = _validated(path, _plain(raw))
+        if message is not None:
+            if not book.depends_on_bad(ws.title, row, col):
+                book.problem(message, ref)
+            book.bad.add((ws.title, row, col))
+            continue
+        _set(data, path, value)
+    for what in missing:
+        book.problem(f"找不到{what}（请不要改动表格的行名、列名）", ws.title)
+
+
+def _header_row(grid: Grid, wanted: tuple[str, ...]) -> tuple[int, dict[str, int]] | None:
+    """The first row that holds every text of `wanted`, and the column of each."""
+    norm_wanted = {normalise(w): w for w in wanted}
+    for r, row in enumerate(grid):
+        columns: dict[str, int] = {}
+        for c, text in enumerate(row):
+            key = norm_wanted.get(normalise(text))
+            if key is not None and key not in columns:
+                columns[key] = c
+        if set(columns) == set(wanted):
+            return r, columns
+    return None
+
+
+def _read_info(book: _Book, data: dict[str, Any]) -> None:
+    ws = book.sheet(INFO_SHEET)
+    if ws is None:
+        book.problem(f"缺少工作表“{INFO_SHEET}”（发布机关、统计年度）", None)
+        return
+    grid = _grid(book, ws)
+    header = _header_row(grid, _INFO_HEADER[:3])
+    if header is None:
+        book.problem(f"找不到“{'”“'.join(_INFO_HEADER[:3])}”表头", ws.title)
+        return
+    start, columns = header
+    by_label = {
+        (normalise(group), normalise(_describe(_owner(path)[2])[0])): path for group, path in _INFO
+    }
+    for r in range(start + 1, len(grid)):
+        label = (normalise(grid[r][columns["分类"]]), normalise(grid[r][columns["项目"]]))
+        path = by_label.get(label)
+        if path is None:
+            continue
+        row, col = r + 1, columns["填写内容"] + 1
+        ref = f"{ws.title}!{_ref(row, col)}"
+        book.cells[path] = ref
+        raw = book.value(ws, row, col)
+        if raw is _BAD:
+            continue
+        if path == ("year",):
+            value = _plain(raw)
+            if isinstance(value, Decimal) and value == value.to_integral_value():
+                value = int(value)
+        elif path[-1] == "rulemaking_power":
+            value = _plain(raw)
+            if isinstance(value, str):
+                value = {_YES: True, _NO: False, "有": True, "无": False}.get(value, value)
+        else:
+            value = _text(raw)
+        if value is None:
+            continue
+        _set(data, path, value)
+
+
+def _read_rows(
+    book: _Book, title: str, keys: tuple[str, ...], required: tuple[str, ...]
+) -> Iterator[dict[str, tuple[Any, str]]]:
+    """key → (value, cell) for every non-blank row below the row of keys."""
+    ws = book.sheet(title)
+    if ws is None:
+        return
+    grid = _grid(book, ws)
+    header = _header_row(grid, required)
+    if header is None:
+        book.problem(f"找不到列名 {'、'.join(required)}", ws.title)
+        return
+    start, _ = header
+    columns = {normalise(t): c for c, t in enumerate(grid[start]) if normalise(t) in keys}
+    for r in range(start + 1, len(grid)):
+        values: dict[str, tuple[Any, str]] = {}
+        for key, c in columns.items():
+            ref = f"{ws.title}!{_ref(r + 1, c + 1)}"
+            values[key] = (book.value(ws, r + 1, c + 1), ref)
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v, _ in values.values()):
+            continue
+        yield values
+
+
+def _section_id(value: Any, titles: dict[str, str]) -> Any:
+    text = _text(value)
+    if text is None:
+        return None
+    by_title = {normalise(t): s for s, t in titles.items()}
+    return by_title.get(normalise(text), text)
+
+
+def _read_facts(book: _Book, layout: Layout, data: dict[str, Any]) -> None:
+    titles = _section_titles(layout)
+    facts: list[dict[str, Any]] = []
+    for values in _read_rows(book, FACTS_SHEET, _FACT_KEYS, ("id", "value")):
+        index = len(facts)
+        fact: dict[str, Any] = {}
+        first = next(iter(values.values()))[1]
+        book.cells[("facts", index)] = values.get("id", (None, first))[1]
+        for key, (raw, ref) in values.items():
+            book.cells[("facts", index, key)] = ref
+            if raw is _BAD:
+                continue
+            if key == "value":
+                value = _plain(raw)
+            elif key == "section":
+                value = _section_id(raw, titles)
+            elif key == "parts":
+                text = _text(raw)
+                value = [p for p in re.split(r"[,，、;；\s]+", text) if p] if text else None
+            else:
+                value = _text(raw)
+            if value is not None:
+                fact[key] = value
+        facts.append(fact)
+    data["facts"] = facts
+
+
+def _read_notes(book: _Book, layout: Layout, data: dict[str, Any]) -> None:
+    titles = _section_titles(layout)
+    notes: dict[str, list[str]] = {}
+    for values in _read_rows(book, NOTES_SHEET, _NOTE_KEYS, _NOTE_KEYS):
+        raw_section, section_ref = values["section"]
+        raw_text, text_ref = values["text"]
+        text = _text(raw_text) if raw_text is not _BAD else None
+        if text is None:
+            continue  # a section listed without material
+        section = _section_id(raw_section, titles) if raw_section is not _BAD else None
+        if section is None:
+            book.problem("素材没有填写所属部分（section）", section_ref)
+            continue
+        items = notes.setdefault(str(section), [])
+        book.cells.setdefault(("notes", str(section)), section_ref)
+        book.cells[("notes", str(section), len(items))] = text_ref
+        items.append(text)
+    data["notes"] = {s: items[0] if len(items) == 1 else items for s, items in notes.items()}
+
+
+def read_workbook(path: Path, name: str) -> tuple[dict[str, Any], dict[PathKey, str]]:
+    """The plain data a YAML statistics file would parse into, and the cell of every key
+    (("applications", "new_received", "total") → "三!J6"). Raises InputError (one line per
+    problem, each naming the sheet and cell) for what cannot be read."""
+    raw = _read_file(Path(path), name)
+    check_workbook_zip(raw, name)
+    book = _Book(name, _open(raw, name, data_only=False), _open(raw, name, data_only=True))
+    data: dict[str, Any] = {}
+    _read_info(book, data)
+    if book.problems:
+        raise InputError(book.problems)
+    layout_id = data.get("format", DEFAULT_LAYOUT)
+    try:
+        layout = load_layout(str(layout_id))
+    except InputError as exc:
+        raise InputError(
+            Problem(exc.problems[0].message, file=name, path=book.cells.get(("format",)))
+        ) from None
+    for table in layout.tables.values():
+        _read_table(book, table, data)
+    _read_facts(book, layout, data)
+    _read_notes(book, layout, data)
+    if book.problems:
+        raise InputError(book.problems)
+    return data, book.cells
