@@ -406,3 +406,22 @@ def test_check_takes_last_years_report_and_finds_the_carry_over(tmp_path):
         app, ["verify", str(report), "--stats", str(path), "--previous", str(html)]
     )
     assert verified.exit_code in (0, 1) and "Traceback" not in verified.output
+
+
+def test_a_workbook_checked_against_last_years_published_report(tmp_path):
+    """What a clerk does in January: this year's figures in Excel, last year's report as
+    published (.docx), and the carry-over that does not match."""
+    from drafter.workbook import workbook_bytes
+
+    last = load_data(set_in(base_data(), "year", 2022))  # 结转下年度: 1 (自然人)
+    report = write_report(tmp_path, last, ".docx")
+    this_year = set_in(base_data(), "applications.carried_over", {"natural_person": 2})
+    this_year = set_in(
+        this_year, "applications.new_received", {"natural_person": 1, "commercial": 1}
+    )
+    stats = load_data(this_year)
+    workbook = tmp_path / "stats.xlsx"
+    workbook.write_bytes(workbook_bytes(load_layout(stats.format), stats))
+    result = runner.invoke(app, ["check", str(workbook), "--previous", str(report)])
+    assert result.exit_code == 1, result.output
+    assert "E-CARRY-OVER" in result.output and "上年数据由" in result.output
