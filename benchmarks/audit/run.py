@@ -29,23 +29,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "quanzhou-kj-2023" / "stats.yaml"
 COLUMNS = ("natural_person", "commercial", "research", "social_welfare", "legal_service", "other")
-OUTCOMES = {
-    "disclosed": None,
-    "partially_disclosed": None,
-    "withheld": (
-        "state_secret",
-        "prohibited_by_law",
-        "security_stability",
-        "third_party_rights",
-        "internal_affairs",
-        "process_information",
-        "enforcement_files",
-        "query_matters",
-    ),
-    "unavailable": ("not_held", "needs_creation", "unclear_after_correction"),
-    "not_processed": ("complaints", "duplicate", "publications", "excessive", "confirm_or_reissue"),
-    "other": ("no_correction", "fee_unpaid", "other"),
-}
 AGENCIES = (
     "某某市教育局",
     "某某区人民政府",
@@ -56,6 +39,20 @@ AGENCIES = (
     "某某市统计局",
     "某某县财政局",
 )
+
+
+def outcome_rows() -> list[tuple[str, ...]]:
+    """The rows of 三、本年度办理结果 as key paths, from the layout (予以公开 … 3.其他)."""
+    from drafter.formats import load_layout
+
+    table = load_layout("gov-info-disclosure-2021").table("applications")
+    return [
+        tuple(key.split(".")[2:-1])
+        for key in table.cells
+        if key.startswith("applications.results.")
+        and key.endswith(".total")
+        and not key.startswith("applications.results.total")
+    ]
 
 
 def random_stats(rng: random.Random, index: int) -> dict[str, Any]:
@@ -69,15 +66,16 @@ def random_stats(rng: random.Random, index: int) -> dict[str, Any]:
 
     results: dict[str, Any] = {}
     closed = dict.fromkeys(COLUMNS, 0)
-    for group, rows in OUTCOMES.items():
-        for name in rows or (None,):
-            cells = {c: few() if c in ("natural_person", "commercial") else 0 for c in COLUMNS}
-            for c in COLUMNS:
-                closed[c] += cells[c]
-            if name is None:
-                results[group] = row(cells)
-            else:
-                results.setdefault(group, {})[name] = row(cells)
+    for path in outcome_rows():
+        cells = {c: few() if c in ("natural_person", "commercial") else 0 for c in COLUMNS}
+        if path == ("other", "fee_unpaid"):  # no fee notices in these reports (FEE-4)
+            cells = dict.fromkeys(COLUMNS, 0)
+        for c in COLUMNS:
+            closed[c] += cells[c]
+        node = results
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = row(cells)
     results["total"] = row(dict(closed))
     forward = {c: few() if c == "natural_person" else 0 for c in COLUMNS}
     over = {c: rng.randint(0, closed[c] + forward[c]) // 3 for c in COLUMNS}
