@@ -161,20 +161,30 @@ def check(
     findings = run_checks(this_year, last_year)
     errors = count(findings, Severity.ERROR)
     if as_json:
-        payload = {
-            "file": str(stats),
-            "agency": this_year.agency,
-            "year": this_year.year,
-            "format": this_year.format,
-            "findings": [f.to_dict() for f in findings],
-            "errors": errors,
-            "warnings": count(findings, Severity.WARNING),
-            "advice": count(findings, Severity.ADVICE),
-        }
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        _print_json(
+            findings,
+            file=str(stats),
+            agency=this_year.agency,
+            year=this_year.year,
+            format=this_year.format,
+        )
     else:
         _print_findings(findings, f"{this_year.agency} {this_year.year}年 · {stats}")
     raise typer.Exit(1 if errors else 0)
+
+
+def _print_json(findings: list[Any], **head: Any) -> None:
+    """`--json` of check and verify: what was read, the findings, and their counts."""
+    from drafter.findings import Severity, count
+
+    payload = {
+        **head,
+        "findings": [f.to_dict() for f in findings],
+        "errors": count(findings, Severity.ERROR),
+        "warnings": count(findings, Severity.WARNING),
+        "advice": count(findings, Severity.ADVICE),
+    }
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
 def _previous(path: Path | None) -> Any:
@@ -473,15 +483,7 @@ def verify(
         annotated = annotate_docx(document.read_bytes(), findings, str(document))
         write_atomic(annotate, annotated, force=force)
     if as_json:
-        payload = {
-            "file": str(document),
-            "stats": str(stats),
-            "findings": [f.to_dict() for f in findings],
-            "errors": errors,
-            "warnings": count(findings, Severity.WARNING),
-            "advice": count(findings, Severity.ADVICE),
-        }
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        _print_json(findings, file=str(document), stats=str(stats))
     else:
         _print_findings(findings, f"核对 {document}（统计数据：{stats}）")
         if annotate is not None:

@@ -153,6 +153,17 @@ class Layout:
             common.append(parts[0])
         return infos[0].table, " · ".join(common) or prefix
 
+    def outcome_paths(self) -> list[tuple[str, ...]]:
+        """The rows of 三、本年度办理结果 as key paths below `applications.results`, in
+        printed order: ('disclosed',) … ('other', 'other')."""
+        return [
+            tuple(key.split(".")[2:-1])
+            for key in self.tables["applications"].cells
+            if key.startswith("applications.results.")
+            and key.endswith(".total")
+            and not key.startswith("applications.results.total")
+        ]
+
     def column_header(self, table_id: str, column: str) -> str:
         """The header of a table's value column, e.g. ('applications', 'commercial')."""
         table = self.tables[table_id]

@@ -24,7 +24,7 @@ from drafter.formats import Layout
 from drafter.offline import PROMPTS_ENV, self_name
 from drafter.quantities import Quantity
 from drafter.resources import prompts_dir
-from drafter.stats import Stats
+from drafter.stats import APPLICANT_COLUMNS, Stats
 
 # Which table quantities each part may state (facts of the part are always offered).
 TABLE_QUANTITIES = {
@@ -33,16 +33,7 @@ TABLE_QUANTITIES = {
     "other": ("@processing_fees.",),
     "overall": ("@applications.new_received", "@applications.results.total"),
 }
-_COLUMNS = {
-    "natural_person",
-    "commercial",
-    "research",
-    "social_welfare",
-    "legal_service",
-    "other",
-    "total",
-    "organisations",
-}
+_COLUMNS = {*APPLICANT_COLUMNS, "total", "organisations"}
 
 
 def _worth_offering(name: str) -> bool:

@@ -41,20 +41,6 @@ AGENCIES = (
 )
 
 
-def outcome_rows() -> list[tuple[str, ...]]:
-    """The rows of 三、本年度办理结果 as key paths, from the layout (予以公开 … 3.其他)."""
-    from drafter.formats import load_layout
-
-    table = load_layout("gov-info-disclosure-2021").table("applications")
-    return [
-        tuple(key.split(".")[2:-1])
-        for key in table.cells
-        if key.startswith("applications.results.")
-        and key.endswith(".total")
-        and not key.startswith("applications.results.total")
-    ]
-
-
 def random_stats(rng: random.Random, index: int) -> dict[str, Any]:
     """Statistics that satisfy every arithmetic rule (small agencies: mostly small numbers)."""
 
@@ -66,7 +52,9 @@ def random_stats(rng: random.Random, index: int) -> dict[str, Any]:
 
     results: dict[str, Any] = {}
     closed = dict.fromkeys(COLUMNS, 0)
-    for path in outcome_rows():
+    from drafter.formats import load_layout
+
+    for path in load_layout("gov-info-disclosure-2021").outcome_paths():
         cells = {c: few() if c in ("natural_person", "commercial") else 0 for c in COLUMNS}
         if path == ("other", "fee_unpaid"):  # no fee notices in these reports (FEE-4)
             cells = dict.fromkeys(COLUMNS, 0)

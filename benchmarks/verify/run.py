@@ -43,29 +43,7 @@ from drafter.stats import APPLICANT_COLUMNS, Stats  # noqa: E402
 from drafter.verify import Verifier  # noqa: E402
 
 SAMPLE = ROOT / "samples" / "quanzhou-kj-2023" / "stats.yaml"
-OUTCOMES = [
-    ("disclosed",),
-    ("partially_disclosed",),
-    *[
-        ("withheld", n)
-        for n in (
-            "state_secret",
-            "prohibited_by_law",
-            "security_stability",
-            "third_party_rights",
-            "internal_affairs",
-            "process_information",
-            "enforcement_files",
-            "query_matters",
-        )
-    ],
-    *[("unavailable", n) for n in ("not_held", "needs_creation", "unclear_after_correction")],
-    *[
-        ("not_processed", n)
-        for n in ("complaints", "duplicate", "publications", "excessive", "confirm_or_reissue")
-    ],
-    *[("other", n) for n in ("no_correction", "fee_unpaid", "other")],
-]
+OUTCOMES = load_layout("gov-info-disclosure-2021").outcome_paths()
 EMPTY = {
     "format": "gov-info-disclosure-2021",
     "proactive": {},
