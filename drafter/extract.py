@@ -27,7 +27,6 @@ from typing import Any
 from drafter import formats
 from drafter import report as rp
 from drafter.errors import InputError
-from drafter.formats import Layout
 from drafter.read.tables import SIMILAR, label_hits, normalise, read_printed, text_grid
 from drafter.stats import Stats
 
@@ -58,17 +57,6 @@ class Extracted:
 
 def is_document(path: Path) -> bool:
     return path.suffix.lower() in DOCUMENT_SUFFIXES
-
-
-def load_statistics(path: str | Path) -> Stats:
-    """A statistics file (.yaml, .xlsx) or a published report (.docx, .html, …): the one
-    entry point for `--previous`, which accepts last year's report directly."""
-    path = Path(path)
-    if is_document(path):
-        return extracted_stats(extract(path))
-    from drafter.load import load_stats
-
-    return load_stats(path)
 
 
 def extracted_stats(extracted: Extracted) -> Stats:
@@ -493,7 +481,3 @@ def to_yaml(extracted: Extracted) -> str:
         header.append("# 请核对：")
         header += [f"#   - {w}" for w in extracted.warnings]
     return "\n".join(header) + "\n" + body
-
-
-def layout_for(extracted: Extracted) -> Layout:
-    return formats.load_layout(extracted.layout)

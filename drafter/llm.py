@@ -90,52 +90,44 @@ class ChatModel:
             "messages": messages,
             "parameters": self.parameters,
         }
+
+        def log(
+            text: str | None,
+            error: str | None,
+            tokens: tuple[Any, Any],
+            duration: float,
+            cached: bool,
+        ) -> None:
+            if self.audit is not None:
+                self.audit.record(
+                    **record,
+                    response=text,
+                    error=error,
+                    input_tokens=tokens[0],
+                    output_tokens=tokens[1],
+                    duration=duration,
+                    cached=cached,
+                )
+
         if self.use_cache and self.audit is not None:
             hit = self.audit.cached(request)
             if hit is not None:
                 text, input_tokens, output_tokens = hit
-                self.audit.record(
-                    **record,
-                    response=text,
-                    error=None,
-                    input_tokens=input_tokens,
-                    output_tokens=output_tokens,
-                    duration=0.0,
-                    cached=True,
-                )
+                log(text, None, (input_tokens, output_tokens), 0.0, True)
                 return Completion(text, input_tokens, output_tokens, 0.0, True)
         start = time.perf_counter()
         try:
             message = self.chat.invoke(_langchain_messages(messages))
         except Exception as exc:  # the SDK's own retries are exhausted by now
-            duration = time.perf_counter() - start
             reason = _reason(exc)
-            if self.audit is not None:
-                self.audit.record(
-                    **record,
-                    response=None,
-                    error=reason,
-                    input_tokens=None,
-                    output_tokens=None,
-                    duration=duration,
-                    cached=False,
-                )
+            log(None, reason, (None, None), time.perf_counter() - start, False)
             raise ModelError(reason) from None
         duration = time.perf_counter() - start
         text = answer_text(message)
         usage = getattr(message, "usage_metadata", None) or {}
         input_tokens, output_tokens = usage.get("input_tokens"), usage.get("output_tokens")
         error = None if text else "模型返回了空回答"
-        if self.audit is not None:
-            self.audit.record(
-                **record,
-                response=text,
-                error=error,
-                input_tokens=input_tokens,
-                output_tokens=output_tokens,
-                duration=duration,
-                cached=False,
-            )
+        log(text, error, (input_tokens, output_tokens), duration, False)
         if error:
             raise ModelError(error)
         return Completion(text, input_tokens, output_tokens, duration, False)
