@@ -14,7 +14,7 @@ from typing import Protocol
 from drafter.errors import InputError
 from drafter.formats import Layout, load_layout
 from drafter.offline import OfflineDrafter
-from drafter.quantities import quantities
+from drafter.quantities import Quantity, quantities, with_table_values, year_on_year
 from drafter.report import CoverLetter, Paragraph, Report, Section
 from drafter.stats import Stats
 from drafter.tables import fill_table
@@ -107,6 +107,23 @@ def _cover_letter(stats: Stats, title: str, drafter: Drafter) -> CoverLetter:
     )
 
 
+def drafting_quantities(
+    stats: Stats, layout: Layout, previous: Stats | None = None
+) -> tuple[dict[str, Quantity], list[str]]:
+    """The quantities a model drafts with, and what the user should know about them: a fact
+    that contradicts its table cell is offered with the table's value (and said so); with
+    last year's statistics, the changes since last year are offered too."""
+    found, corrected = with_table_values(stats, quantities(stats, layout))
+    notices = [
+        f"事实 {given.name}（{given.label}，{given.text()}）与表格不符，起草时按表格写作"
+        f"{drafted.text()}"
+        for given, drafted in corrected
+    ]
+    if previous is not None:
+        found.update(year_on_year(found, quantities(previous, layout)))
+    return found, notices
+
+
 def choose_drafter(
     stats: Stats,
     layout: Layout,
@@ -118,13 +135,21 @@ def choose_drafter(
     style: dict[str, str] | None = None,
     instructions: str | None = None,
     progress: Callable[[str, str], None] | None = None,
+    previous: Stats | None = None,
+    again: bool = False,
 ) -> tuple[Drafter, str]:
     """The drafter to use and a line saying which: a configured model (`drafter.models`) or,
     with none configured or `offline`, the offline drafter."""
     from drafter.models import resolve_model
 
-    known = quantities(stats, layout)
-    offline_drafter = OfflineDrafter(stats, layout, known)
+    # The offline drafter states the facts as the statistics file gives them (a fact that
+    # contradicts its table cell stays visible, and verification reports it); a model is
+    # given the table's value, since it cannot resolve a contradiction in the statistics.
+    as_given = quantities(stats, layout)
+    if previous is not None:
+        as_given.update(year_on_year(as_given, quantities(previous, layout)))
+    offline_drafter = OfflineDrafter(stats, layout, as_given)
+    known, _ = drafting_quantities(stats, layout, previous)
     spec = resolve_model(model_id, offline=offline)
     if spec is None:
         why = "（--offline）" if offline else "：未配置模型（见 drafter models）"
@@ -144,6 +169,9 @@ def choose_drafter(
         style=style,
         instructions=instructions,
         progress=progress,
+        corrected=with_table_values(stats, quantities(stats, layout))[1],
+        previous=previous,
+        again=again,
     )
     return drafter, f"正文由模型 {spec.id}（{spec.model}）起草，每个数都经核对"
 

@@ -91,6 +91,16 @@ CODES: dict[str, Code] = {
         _code("E-CLAIM-UPHELD", "N-3", "“均获维持”等说法与表四的纠正、未审结案件不符"),
         _code("E-CLAIM-NONE", "N-1", "“未收到申请”“未发生复议诉讼”等说法与统计数据不符"),
         _code("A-AI-UNEDITED", "DESIGN", "本段由模型起草，尚未经编辑修改（文档属性中有记录）"),
+        _code(
+            "E-TEXT-DEBRIS",
+            "DESIGN",
+            "模型起草的正文中留有非正文内容（Markdown 表格、花括号、提示词里的说法、重复的单位）",
+        ),
+        _code(
+            "W-CLAIM-UNSOURCED",
+            "DESIGN",
+            "模型起草的句子有素材和统计数据都没有的具体说法（奖项、排名、活动、新平台、同比、整改、问题等）",
+        ),
         # The document as a whole (drafter verify)
         _code("E-DOC-PARTS", "N-4", "前言所说的部分数或部分名称与正文标题不符"),
         _code("E-DOC-PERIOD", "N-5", "统计期限或报告年度与统计年度不符"),
@@ -136,6 +146,7 @@ class Location:
     text: str | None = None  # the offending text itself, e.g. 15件
     span: tuple[int, int] | None = None  # of `text` within the paragraph
     cell: str | None = None  # the workbook cell, e.g. 三!D7, when the statistics are a .xlsx
+    quantity: str | None = None  # the quantity a number was compared with (drafter.quantities)
 
     def label(self) -> str:
         """The official labels, as a reader of the printed document would name the place."""

@@ -71,6 +71,13 @@ class ChatModel:
         self.audit = audit
         self.use_cache = use_cache
 
+    def is_cached(self, messages: list[dict[str, str]], prompt_version: str) -> bool:
+        """Whether this request was answered before (an answer is in the cache)."""
+        if self.audit is None:
+            return False
+        key = request_hash(self.endpoint, self.model, messages, self.parameters, prompt_version)
+        return self.audit.cached(key) is not None
+
     def complete(
         self,
         messages: list[dict[str, str]],

@@ -1,12 +1,17 @@
 """The LLM drafter: a model writes the prose, the statistics give every number.
 
 For each narrative part the model gets the prompt of `drafter.prompting` and answers in plain
-text with `{placeholders}`. The drafter substitutes the values and verifies the part like
-editor text (`drafter.verify`). Unknown placeholders, numbers without a source and wrong
-numbers go back to the model with the findings, at most `repairs` times; what still fails is
-kept and marked (highlighted and commented in Word), never dropped. A model error (timeout,
-HTTP error, empty answer) falls back to the offline drafter for that part, marked as such.
-Parts are drafted concurrently; the preamble and the cover letter stay deterministic.
+text with `{placeholders}`, each sentence tagged with its source. The answer is cleaned
+first (`drafter.cleaning`: chat talk, remarks, Markdown, placeholder variants, tags), then
+the placeholders are filled (each number remembers where it came from) and the part is
+reviewed the way `drafter verify` reviews a document a model wrote: numbers the model typed
+(`drafter.verify`), claims without a source in the notes or statistics (`drafter.grounding`)
+and debris that could not be cleaned. Only what the model can act on goes back to it, as a
+list that quotes each sentence and says what to do; an unsupported claim goes back once.
+After at most `repairs` rounds, what still fails is kept and marked (highlighted and
+commented in Word), never dropped; a model error falls back to the offline drafter for that
+part, marked as such. Parts are drafted concurrently; the preamble and the cover letter stay
+deterministic.
 """
 
 from __future__ import annotations
@@ -14,21 +19,53 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
-from drafter.findings import Location, Severity
+from drafter.cleaning import Sentence, clean_answer, debris_in
+from drafter.findings import Finding, Location, Severity
 from drafter.formats import Layout
+from drafter.grounding import Material
 from drafter.llm import ChatModel, ModelError
 from drafter.offline import OfflineDrafter
 from drafter.prompting import Prompts, build_messages
-from drafter.quantities import PLACEHOLDER, Quantity, fill
-from drafter.report import Mark, Paragraph
+from drafter.quantities import Quantity, fill, plain_label
+from drafter.report import Mark, Paragraph, Span
 from drafter.stats import Stats
-from drafter.verify import Verifier
+from drafter.verify import Verifier, drafted_findings
 
 Progress = Callable[[str, str], None]  # (part id, status text)
 
-_MARKDOWN = re.compile(r"^\s*(?:#+\s*|[-*•]\s+|\*\*)|\*\*")
-_HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)])\S{0,28}$")
+CLAIM = "W-CLAIM-UNSOURCED"
+EDITOR_DROPPED = "editor-dropped"  # not a finding: the new text lacks an editor sentence
+
+
+@dataclass
+class Issue:
+    """Something wrong with a drafted part: marked in the document if it survives, and sent
+    back to the model when the model can act on it (`instruction`)."""
+
+    code: str
+    message: str  # for the editor (the Word comment)
+    paragraph: int | None  # index of the paragraph; None: the part as a whole
+    span: tuple[int, int] | None
+    instruction: str | None  # for the model; None when the model cannot act on it
+    key: str = ""  # set for what goes back to the model only once (claims, editor sentences)
+
+
+@dataclass
+class Review:
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)  # warnings for a repair round only
+
+
+@dataclass
+class Redraft:
+    """What redrafting a part an editor changed asks for, and what came of it."""
+
+    current: list[str]  # the part's paragraphs as the editor left them
+    editor: list[str]  # the sentences the editor wrote (no drafter wrote them)
+    dropped: list[str] = field(default_factory=list)  # editor sentences the new text lacks
 
 
 class LLMDrafter:
@@ -48,6 +85,9 @@ class LLMDrafter:
         style: dict[str, str] | None = None,
         instructions: str | None = None,
         progress: Progress | None = None,
+        corrected: list[tuple[Quantity, Quantity]] | None = None,
+        previous: Stats | None = None,
+        again: bool = False,
     ) -> None:
         self.stats = stats
         self.layout = layout
@@ -60,11 +100,18 @@ class LLMDrafter:
         self.style = style or {}
         self.instructions = instructions
         self.progress = progress or (lambda part, status: None)
-        self.verifier = Verifier(stats, layout, quantities)
+        self.corrected = corrected or []
+        self.again = again
+        base = {n: q for n, q in quantities.items() if q.kind != "change"}
+        self.verifier = Verifier(stats, layout, base, previous)
+        self.verifier.provenance.update(quantities)
+        self.material = Material(stats, self.verifier.provenance)
         self.id = chat.id
         self._done: dict[str, list[Paragraph]] = {}
         self._headings: dict[str, str] = {}
         self.calls = 0
+        self.rounds: dict[str, int] = {}  # repair rounds per part
+        self.redrafts: dict[str, Redraft] = {}
 
     # ---- the Drafter protocol (drafter.draft) ------------------------------------------------
 
@@ -92,6 +139,15 @@ class LLMDrafter:
             for part, future in futures.items():
                 self._done[part] = future.result()
 
+    def redraft(
+        self, part: str, current: list[str], editor: list[str], *, fee_statement: bool = False
+    ) -> list[Paragraph]:
+        """The part rewritten from its current text (the editor's changes included) and the
+        instructions; the editor's sentences are kept unless the instructions say otherwise."""
+        self.redrafts[part] = Redraft(current, editor)
+        self._done[part] = self._draft(part, fee_statement)
+        return self._done[part]
+
     # ---- one part -----------------------------------------------------------------------------
 
     def _heading(self, part: str) -> str:
@@ -107,6 +163,11 @@ class LLMDrafter:
 
     def _draft(self, part: str, fee_statement: bool) -> list[Paragraph]:
         heading = self._heading(part)
+        redraft = self.redrafts.get(part)
+        current = None
+        if redraft is not None:
+            editor = {s.strip() for s in redraft.editor}
+            current = [_tag_editor(p, editor) for p in redraft.current]
         messages = build_messages(
             self.prompts,
             part,
@@ -117,10 +178,12 @@ class LLMDrafter:
             fee_statement=fee_statement,
             style=self.style.get(part),
             instructions=self.instructions,
+            corrected=self.corrected,
+            current=current,
         )
-        version = self.prompts.version(part)
-        paragraphs: list[Paragraph] = []
-        problems: list[str] = []
+        version = self._version(part, messages)
+        review = Review()
+        sent: set[str] = set()  # keyed issues already sent back (each goes back once)
         for attempt in range(1, self.repairs + 2):
             self.progress(part, "起草中" if attempt == 1 else f"第{attempt - 1}次修改")
             try:
@@ -131,24 +194,45 @@ class LLMDrafter:
             except ModelError as exc:
                 self.progress(part, f"模型出错，改用离线起草（{exc}）")
                 return self._fallback(part, fee_statement, str(exc))
-            paragraphs, problems = self._check(completion.text, part, fee_statement)
-            if not problems:
-                self.progress(part, "完成")
-                return paragraphs
+            review = self.review(completion.text, part, fee_statement)
+            if redraft is not None:
+                self._keep_editor(review, redraft)
+            to_send = [i for i in review.issues if i.instruction and i.key not in sent]
+            if not to_send or attempt == self.repairs + 1:
+                break
+            self.rounds[part] = attempt
+            sent.update(i.key for i in to_send if i.key)
+            feedback = self.prompts.render(
+                "repair.j2",
+                problems=list(dict.fromkeys(i.instruction for i in to_send)),
+                hints=review.hints,
+            )
             messages = [
                 *messages,
                 {"role": "assistant", "content": completion.text},
-                {"role": "user", "content": _feedback(problems)},
+                {"role": "user", "content": feedback},
             ]
-        self.progress(part, f"仍有 {len(problems)} 处问题，已标注")
-        if paragraphs:
-            marked = {m.message for p in paragraphs for m in p.marks}
-            for problem in problems:
-                if problem.startswith("第") and any(problem.split(" ", 1)[-1] in m for m in marked):
-                    continue  # already marked where it occurs
-                if problem not in marked:
-                    paragraphs[0].marks.append(Mark(f"模型起草后仍未解决：{problem}"))
-        return paragraphs
+        if not review.paragraphs:
+            return self._fallback(part, fee_statement, "模型没有写出可用的正文")
+        left = [i for i in review.issues if i.code != EDITOR_DROPPED]
+        for issue in left:
+            target = review.paragraphs[issue.paragraph or 0]
+            target.marks.append(Mark(f"[{issue.code}] {issue.message}", issue.span))
+        marked = len(left)
+        self.progress(part, f"完成，{marked} 处已标注" if marked else "完成")
+        return review.paragraphs
+
+    def _version(self, part: str, messages: list[dict[str, str]]) -> str:
+        """The prompt version, and with `again` the first variant not asked before (a fresh
+        answer to the same request; without it an identical request is answered from the
+        cache)."""
+        version = self.prompts.version(part)
+        if not self.again:
+            return version
+        variant = 1
+        while self.chat.is_cached(messages, f"{version}+{variant}"):
+            variant += 1
+        return f"{version}+{variant}"
 
     def _fallback(self, part: str, fee_statement: bool, reason: str) -> list[Paragraph]:
         paragraphs = self.offline.section(part, fee_statement=fee_statement)
@@ -158,54 +242,137 @@ class LLMDrafter:
             )
         return paragraphs
 
-    def _check(
-        self, text: str, part: str, fee_statement: bool
-    ) -> tuple[list[Paragraph], list[str]]:
-        """The answer as paragraphs, and what is wrong with it (empty when nothing is)."""
-        paragraphs: list[Paragraph] = []
-        problems: list[str] = []
-        blocks = [b for b in (_clean(line) for line in re.split(r"\n+", text)) if b]
-        for number, block in enumerate(blocks, 1):
-            filled = fill(block, self.quantities)
-            paragraph = Paragraph(filled.text, self.chat.id, filled.used)
-            for name in filled.unknown:
-                problem = f"第{number}段使用了不存在的占位符 {{{name}}}，只能使用列出的占位符"
-                problems.append(problem)
-                placeholder = "{" + name + "}"
-                start = filled.text.find(placeholder)
-                paragraph.marks.append(Mark(problem, (start, start + len(placeholder))))
-            where = Location(section=self._heading(part), paragraph=number)
-            for finding in self.verifier.paragraph(filled.text, where):
-                if finding.severity is Severity.ADVICE:
-                    continue
-                problem = f"第{number}段 {finding.message}"
-                problems.append(problem)
-                paragraph.marks.append(
-                    Mark(f"[{finding.code}] {finding.message}", finding.location.span)
+    # ---- reviewing an answer ------------------------------------------------------------------
+
+    def review(self, text: str, part: str, fee_statement: bool = False) -> Review:
+        """The answer as paragraphs (cleaned, placeholders filled), and what is wrong."""
+        heading = self._heading(part)
+        out = Review()
+        cleaned = clean_answer(text, heading, self.quantities)
+        for index, sentences in enumerate(cleaned.paragraphs):
+            paragraph = self._filled(sentences)
+            out.paragraphs.append(paragraph)
+            where = Location(section=heading, paragraph=index + 1)
+            numbers = self.verifier.paragraph(paragraph.text, where, paragraph.spans)
+            findings = numbers + drafted_findings(
+                paragraph.text,
+                where,
+                paragraph.spans,
+                lambda _sentence: self.chat.id,
+                self.material,
+                numbers,
+                self.verifier,
+            )
+            for finding in findings:
+                if finding.severity is not Severity.ADVICE:
+                    out.issues.append(self._issue(finding, index, paragraph.text))
+            out.hints += self.verifier.fit_hints(paragraph.text, paragraph.spans)
+        if not out.paragraphs:
+            out.issues.append(
+                Issue("E-TEXT-DEBRIS", "没有写出正文", None, None, "请输出这一部分的正文")
+            )
+        elif fee_statement and not any("信息处理费" in p.text for p in out.paragraphs):
+            out.issues.append(
+                Issue(
+                    "E-DOC-FEE",
+                    "缺少信息处理费收取情况的说明（即使没有收取也要写明）",
+                    0,
+                    None,
+                    "缺少信息处理费收取情况的说明：加一句（即使没有收取，也要写明“本年度未收取信息"
+                    "处理费”）",
                 )
-            paragraphs.append(paragraph)
-        if not paragraphs:
-            problems.append("没有写出正文")
-        elif fee_statement and not any("信息处理费" in p.text for p in paragraphs):
-            problems.append("缺少信息处理费收取情况的说明（即使没有收取也要写明）")
-        return paragraphs, problems
+            )
+        return out
+
+    def _filled(self, sentences: list[Sentence]) -> Paragraph:
+        """One paragraph with its placeholders filled, remembering where each value stands."""
+        text = ""
+        spans: list[Span] = []
+        used: list[str] = []
+        for sentence in sentences:
+            filled = fill(sentence.text, self.quantities)
+            spans += [Span(s.start + len(text), s.end + len(text), s.name) for s in filled.spans]
+            used += [n for n in filled.used if n not in used]
+            text += filled.text
+        return Paragraph(text, self.chat.id, tuple(used), spans=tuple(spans))
+
+    def _issue(self, finding: Finding, index: int, text: str) -> Issue:
+        where = finding.location
+        span = where.span
+        sentence = (where.sentence or text).strip()
+        quoted = where.text or ""
+        code = finding.code
+        instruction: str | None
+        if code == "E-TEXT-DEBRIS":
+            fix = next(
+                (d.fix for d in debris_in(text) if span and (d.start, d.end) == span),
+                "删去这些不属于正文的内容",
+            )
+            instruction = f"“{_short(sentence)}”：{finding.message}。{fix}"
+        elif code == CLAIM:
+            why = finding.message.replace("，请核实或删去", "")
+            instruction = (
+                f"“{_short(sentence)}”中“{quoted}”：{why}。"
+                "删除这句无素材依据的说法，或改为素材中的内容；不要改写成笼统、模糊的说法"
+            )
+        elif code == "E-NUM-UNKNOWN":
+            instruction = (
+                f"“{_short(sentence)}”中的“{quoted}”在统计数据中没有来源：删去这个数，如果这句话"
+                "说的事素材中也没有，整句删去；不要改成“多次”“若干”等模糊说法"
+            )
+        elif code in ("E-NUM-MISMATCH", "E-NUM-APPROX", "E-NUM-UNIT", "W-NUM-UNSURE"):
+            name = where.quantity
+            if name is not None and name in self.quantities:
+                instruction = (
+                    f"“{_short(sentence)}”：用占位符 {{{name}}} 代替“{quoted}”"
+                    f"（{plain_label(self.quantities[name])}，填入后为“{self.quantities[name].text()}”）；"
+                    "如果说的不是这个数，删去“" + quoted + "”"
+                )
+            else:
+                instruction = f"“{_short(sentence)}”：“{quoted}”与统计数据不符，删去这个数"
+        elif code == "E-NUM-PERCENT":
+            instruction = (
+                f"“{_short(sentence)}”：删去自己计算的百分比“{quoted}”（比例只能用列出的占位符）"
+            )
+        elif code.startswith("E-CLAIM"):
+            instruction = f"“{_short(sentence)}”：{finding.message}。改为与统计数据一致的说法"
+        else:
+            instruction = None
+        key = f"{code}:{quoted}" if code == CLAIM else ""
+        return Issue(code, finding.message, index, span, instruction, key)
+
+    def _keep_editor(self, review: Review, redraft: Redraft) -> None:
+        """The editor's sentences the new text lacks: sent back once, then reported."""
+        text = _bare("".join(p.text for p in review.paragraphs))
+        redraft.dropped = [s for s in redraft.editor if _bare(s) not in text]
+        for sentence in redraft.dropped:
+            review.issues.append(
+                Issue(
+                    EDITOR_DROPPED,
+                    f"编辑写的句子“{sentence}”不在新稿中",
+                    None,
+                    None,
+                    f"保留编辑写的句子“{sentence}”（原样保留，除非修改要求明确要求改动它）",
+                    key=f"editor:{sentence}",
+                )
+            )
 
 
-def _clean(line: str) -> str:
-    """One paragraph of the answer without Markdown and without a repeated heading."""
-    line = _MARKDOWN.sub("", line).strip()
-    if _HEADING.match(line):
-        return ""
-    return line
+def _tag_editor(paragraph: str, editor: set[str]) -> str:
+    """The paragraph with each sentence the editor wrote preceded by 【编辑】."""
+    from drafter.report import sentence_spans
+
+    out = []
+    for start, end in sentence_spans(paragraph):
+        sentence = paragraph[start:end]
+        out.append(("【编辑】" if sentence.strip() in editor else "") + sentence.strip())
+    return "".join(out)
 
 
-def _feedback(problems: list[str]) -> str:
-    listed = "\n".join(f"- {p}" for p in problems)
-    return (
-        "上面的稿子有以下问题，请改正后重新输出这一部分的全部正文（仍只输出正文段落，"
-        "数字只用列出的占位符）：\n" + listed
-    )
+def _bare(text: str) -> str:
+    return re.sub(r"[\s，,。；;：:、！？!?“”\"'（）()【】]", "", text)
 
 
-def placeholders_in(text: str) -> list[str]:
-    return [m.group(1) for m in PLACEHOLDER.finditer(text)]
+def _short(sentence: str, limit: int = 60) -> str:
+    sentence = sentence.strip()
+    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"

@@ -239,7 +239,7 @@ class OfflineDrafter:
                     f"{template}.j2 或其素材引用了统计数据中没有的数：{names}"
                     "（表格空白的数不能写入正文；事实编号请核对统计文件的 facts）"
                 )
-            out.append(Paragraph(filled.text, OFFLINE, filled.used))
+            out.append(Paragraph(filled.text, OFFLINE, filled.used, spans=filled.spans))
         return out
 
     def preamble(self) -> list[Paragraph]:

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Literal
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from typing import Any, Literal
 
 from drafter.formats import Layout
+from drafter.report import Span
+from drafter.resources import structured_dir
 from drafter.stats import APPLICANT_COLUMNS, REVIEW_COLUMNS, TOTAL, Stats
+from drafter.yamlsource import read_trusted_yaml
 
 CELL_PREFIX = "@"
 PLACEHOLDER = re.compile(r"\{(@?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}")
@@ -34,12 +38,17 @@ class Quantity:
     value: int | Decimal
     unit: str
     label: str
-    kind: Literal["fact", "cell", "derived"]
+    kind: Literal["fact", "cell", "derived", "change"]
     approx: str | None = None
+    direction: str | None = None  # a change: 增加/减少 (or 增长/下降 for a percentage), 持平
 
     def text(self) -> str:
-        """The value as prose states it: 143条, 800多条, 近100件, 5949.088667万元."""
+        """The value as prose states it: 143条, 800多条, 近100件, 5949.088667万元, 增加3件."""
         number = format_number(self.value)
+        if self.direction == "持平":
+            return "持平"
+        if self.direction:
+            return f"{self.direction}{number}{self.unit}"
         if self.approx in _BEFORE:
             return f"{self.approx}{number}{self.unit}"
         if self.approx in _BETWEEN:
@@ -61,25 +70,39 @@ class Filled:
     text: str
     used: tuple[str, ...]  # quantity names, in order of first use
     unknown: tuple[str, ...]  # placeholders that name no quantity (left in the text)
+    spans: tuple[Span, ...] = ()  # every substituted value, in order
 
 
 def fill(text: str, quantities: dict[str, Quantity]) -> Filled:
-    """Replace `{name}` placeholders by the quantity's text; report what was used."""
+    """Replace `{name}` placeholders by the quantity's text; report what was used and where
+    each value now stands."""
     used: list[str] = []
     unknown: list[str] = []
-
-    def substitute(match: re.Match[str]) -> str:
+    spans: list[Span] = []
+    out: list[str] = []
+    length = 0
+    last = 0
+    for match in PLACEHOLDER.finditer(text):
         name = match.group(1)
         quantity = quantities.get(name)
+        before = text[last : match.start()]
+        out.append(before)
+        length += len(before)
+        last = match.end()
         if quantity is None:
             if name not in unknown:
                 unknown.append(name)
-            return match.group(0)
+            out.append(match.group(0))
+            length += len(match.group(0))
+            continue
         if name not in used:
             used.append(name)
-        return quantity.text()
-
-    return Filled(PLACEHOLDER.sub(substitute, text), tuple(used), tuple(unknown))
+        value = quantity.text()
+        spans.append(Span(length, length + len(value), name))
+        out.append(value)
+        length += len(value)
+    out.append(text[last:])
+    return Filled("".join(out), tuple(used), tuple(unknown), tuple(spans))
 
 
 def _sum(values: list[int | None]) -> int | None:
@@ -186,3 +209,109 @@ def quantities(stats: Stats, layout: Layout) -> dict[str, Quantity]:
     for fact in stats.facts:
         found[fact.id] = Quantity(fact.id, fact.value, fact.unit, fact.label, "fact", fact.approx)
     return found
+
+
+def with_table_values(
+    stats: Stats, found: dict[str, Quantity]
+) -> tuple[dict[str, Quantity], list[tuple[Quantity, Quantity]]]:
+    """The quantities to draft with: a fact that restates a table cell (`cell:`) but differs
+    from it takes the table's value (the tables are the official figures; `check` reports
+    the contradiction as E-FACT-CELL). Returns the set and (fact as given, as drafted)."""
+    out = dict(found)
+    corrected: list[tuple[Quantity, Quantity]] = []
+    for fact in stats.facts:
+        if fact.cell is None or fact.id not in found:
+            continue
+        try:
+            table = stats.value(fact.cell)
+        except KeyError:
+            continue
+        given = found[fact.id]
+        if table is not None and Decimal(table) != Decimal(given.value) and not given.approx:
+            out[fact.id] = Quantity(fact.id, table, given.unit, given.label, "fact")
+            corrected.append((given, out[fact.id]))
+    return out, corrected
+
+
+YOY_PREFIX = "yoy."  # the change since last year: 增加3件, 减少3件, 持平
+YOY_PERCENT_PREFIX = "yoy_pct."  # the same as a percentage of last year's value: 增长50.0%
+
+
+def year_on_year(
+    now: dict[str, Quantity], then: dict[str, Quantity], names: list[str] | None = None
+) -> dict[str, Quantity]:
+    """Changes since last year of the quantities both years state (or of `names`), as
+    quantities of their own: `yoy.<name>` (the difference, with its direction) and
+    `yoy_pct.<name>` (the percentage of last year's value, one decimal, as reports write it).
+    Quantities that are zero in both years, approximate or in other units have none."""
+    out: dict[str, Quantity] = {}
+    for name in names if names is not None else list(now):
+        current, last = now.get(name), then.get(name)
+        if current is None or last is None or current.unit != last.unit:
+            continue
+        if current.approx or last.approx or current.kind == "change":
+            continue
+        a, b = Decimal(current.value), Decimal(last.value)
+        if a == 0 and b == 0:
+            continue
+        bare = name.removeprefix(CELL_PREFIX)
+        label = f"与上年相比：{current.label}（上年{last.text()}，本年{current.text()}）"
+        difference = abs(a - b)
+        direction = "增加" if a > b else "减少" if a < b else "持平"
+        out[YOY_PREFIX + bare] = Quantity(
+            YOY_PREFIX + bare,
+            _plain_number(difference),
+            current.unit,
+            label,
+            "change",
+            direction=direction,
+        )
+        if b:
+            percent = (difference / b * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
+            out[YOY_PERCENT_PREFIX + bare] = Quantity(
+                YOY_PERCENT_PREFIX + bare,
+                percent,
+                "%",
+                label + "的变化幅度",
+                "change",
+                direction="增长" if a > b else "下降" if a < b else "持平",
+            )
+    return out
+
+
+def _plain_number(value: Decimal) -> int | Decimal:
+    return int(value) if value == value.to_integral_value() else value
+
+
+# ---- the words a report uses for a quantity ------------------------------------------------
+
+
+@cache
+def prompt_words() -> dict[str, Any]:
+    return read_trusted_yaml(structured_dir() / "reference" / "prompt-words.yaml")
+
+
+_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d+\.)")
+_REMARK = re.compile(r"（(?:区分处理的|单位|元)[^（）]*）")
+
+
+def plain_label(quantity: Quantity) -> str:
+    """The words a report uses for a quantity: a fact's own label; for a table quantity its
+    headings without table names, numbering, "总计" and remarks (prompt-words.yaml)."""
+    if quantity.kind in ("fact", "change"):
+        return quantity.label
+    words = prompt_words()
+    if quantity.name in words["words"]:
+        return str(words["words"][quantity.name])
+    parts = quantity.label.split(" · ")
+    if parts and (parts[0].startswith("表") or parts[0] == "信息处理费"):
+        parts = parts[1:]
+    out: list[str] = []
+    for index, part in enumerate(parts):
+        part = _REMARK.sub("", _NUMBERING.sub("", part.strip()))
+        if part in words["drop"]:
+            continue
+        if part == "法人或其他组织" and index + 1 < len(parts):
+            continue
+        out.append(str(words["replace"].get(part, part)))
+    return "：".join(out) or quantity.label

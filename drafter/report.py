@@ -9,13 +9,12 @@ already resolved, so renderers need neither the statistics nor the layout files.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 OFFLINE = "offline"
 EDITOR = "editor"
-
-
 DOCUMENT = "document"  # read back from a file: who wrote it is not known
 
 
@@ -34,12 +33,93 @@ class Mark:
     span: tuple[int, int] | None = None
 
 
+@dataclass(frozen=True)
+class Span:
+    """Where a placeholder's value stands in a paragraph: the number is right by
+    construction (its provenance), so verification checks it against its source only."""
+
+    start: int
+    end: int
+    name: str  # the quantity (drafter.quantities)
+
+
+_SENTENCE_END = re.compile(r"[。！？!?][”’」』）)]?")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of a paragraph, its closing mark included."""
+    out, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        if text[start : match.end()].strip():
+            out.append((start, match.end()))
+        start = match.end()
+    if text[start:].strip():
+        out.append((start, len(text)))
+    return out
+
+
+def sentence_fingerprint(text: str) -> str:
+    """What identifies a sentence a drafter wrote (whitespace aside)."""
+    return hashlib.sha256(re.sub(r"\s+", "", text).encode("utf-8")).hexdigest()[:12]
+
+
 @dataclass(eq=False)
 class Paragraph:
     text: str
     author: str = OFFLINE
     quantities: tuple[str, ...] = ()  # names of the quantities it states (drafter.quantities)
     marks: list[Mark] = field(default_factory=list)
+    spans: tuple[Span, ...] = ()  # where the numbers from placeholders stand
+
+
+@dataclass
+class Provenance:
+    """What drafter recorded in a document it wrote, read back with it: the numbers it filled
+    in from placeholders (quantity, number as written, up to eight characters before it, so
+    that an edited paragraph still finds them), and who wrote each sentence (a model id or
+    offline) by fingerprint. Sentences without a record are the editor's."""
+
+    numbers: list[tuple[str, str, str]] = field(default_factory=list)
+    sentences: dict[str, str] = field(default_factory=dict)
+
+    def spans(self, text: str) -> tuple[Span, ...]:
+        """The recorded numbers found in `text` with the words before them unchanged."""
+        found: dict[int, Span] = {}
+        for name, number, before in self.numbers:
+            if not number:
+                continue
+            for context in dict.fromkeys((before, before[-4:])):
+                needle = context + number
+                at = text.find(needle)
+                hits = []
+                while at >= 0:
+                    if context or at == 0:
+                        hits.append(at + len(context))
+                    at = text.find(needle, at + 1)
+                if hits:
+                    for start in hits:
+                        found.setdefault(start, Span(start, start + len(number), name))
+                    break
+        return tuple(sorted(found.values(), key=lambda s: s.start))
+
+    def author(self, sentence: str) -> str | None:
+        return self.sentences.get(sentence_fingerprint(sentence.strip()))
+
+
+def record_provenance(paragraphs: Iterable[Paragraph]) -> Provenance:
+    """The record a document keeps of what drafter wrote in it."""
+    out = Provenance()
+    for paragraph in paragraphs:
+        if paragraph.author in (EDITOR, DOCUMENT):
+            continue
+        for span in paragraph.spans:
+            before = paragraph.text[max(0, span.start - 8) : span.start]
+            out.numbers.append((span.name, paragraph.text[span.start : span.end], before))
+        for start, end in sentence_spans(paragraph.text):
+            out.sentences[sentence_fingerprint(paragraph.text[start:end].strip())] = (
+                paragraph.author
+            )
+    return out
 
 
 @dataclass(frozen=True)
@@ -121,6 +201,7 @@ class Report:
     preamble: list[Paragraph]
     sections: list[Section]
     cover_letter: CoverLetter | None = None
+    provenance: Provenance | None = None  # read back from a document drafter wrote
 
     def walk(self) -> Iterator[tuple[Section | None, Block]]:
         """Every block in reading order, with the section it belongs to."""

@@ -22,20 +22,24 @@ without numbers ("均获维持" with cases pending, "未收到申请" with appli
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drafter import report as rp
 from drafter.findings import Finding, Location
 from drafter.formats import Layout
-from drafter.numbers import Mention, approx_contains, find_numbers
+from drafter.numbers import Mention, approx_contains, approx_range, find_numbers
 from drafter.quantities import Quantity, format_number
+from drafter.report import Span
 from drafter.resources import structured_dir
 from drafter.stats import Stats
 from drafter.yamlsource import read_trusted_yaml
+
+if TYPE_CHECKING:
+    from drafter.grounding import Material
 
 STRONG = 0.6  # a fact's label overlaps its context this much: the context names it
 AUTHORITATIVE = 4  # a table concept named this specifically outranks any fact
@@ -305,8 +309,15 @@ def _unit_fits(quantity: Quantity, unit: str | None) -> bool:
 
 def _value_fits(mention: Mention, quantity: Quantity, value: Decimal) -> bool:
     if quantity.approx:
-        # Both approximate: the same statement, or ranges that meet.
-        return quantity.approx == mention.approx and Decimal(quantity.value) == value
+        # Both approximate: the text's form must admit everything the fact's form admits
+        # ("800余条" and "超过800条" say what "800多条" says; "近800条" does not).
+        if not mention.approx:
+            return False
+        low, high, low_in, high_in = approx_range(quantity.value, quantity.approx)
+        stated_low, stated_high, stated_low_in, stated_high_in = approx_range(value, mention.approx)
+        above = stated_low < low or (stated_low == low and (stated_low_in or not low_in))
+        below = high < stated_high or (high == stated_high and (stated_high_in or not high_in))
+        return above and below
     if mention.approx:
         return approx_contains(value, mention.approx, quantity.value)
     return Decimal(quantity.value) == value
@@ -325,6 +336,17 @@ class Verifier:
         self.stats = stats
         self.layout = layout
         self.previous = previous
+        # Numbers that came from a placeholder are checked against the quantity they name,
+        # whatever its kind (a fact linked to a cell, a change since last year).
+        # (A fact restating a table cell is that cell: drafted with the table's value.)
+        from drafter.quantities import with_table_values
+
+        self.provenance = with_table_values(stats, quantities)[0]
+        if previous is not None:
+            from drafter.quantities import quantities as all_quantities
+            from drafter.quantities import year_on_year
+
+            self.provenance.update(year_on_year(quantities, all_quantities(previous, layout)))
         # A fact that restates a table cell is that cell: its own value is not a source.
         linked = {f.id for f in stats.facts if f.cell is not None}
         self.quantities = {n: q for n, q in quantities.items() if n not in linked}
@@ -367,13 +389,21 @@ class Verifier:
 
     # ---- one paragraph --------------------------------------------------------------------------
 
-    def paragraph(self, text: str, where: Location) -> list[Finding]:
+    def paragraph(self, text: str, where: Location, trusted: Sequence[Span] = ()) -> list[Finding]:
+        """Findings about the numbers and claims of one paragraph. `trusted` are the spans
+        whose numbers came from a placeholder: each is checked against the quantity it
+        names (right by construction, unless the statistics changed since), never judged
+        by its context."""
         findings: list[Finding] = []
         mentions = [m for m in find_numbers(text) if not _category_count(m)]
         for index, mention in enumerate(mentions):
+            located = _at(where, text, mention)
+            source = _source_of(mention, trusted)
+            if source is not None:
+                findings.extend(self._provenance(mention, source, text, located))
+                continue
             following = mentions[index + 1].start if index + 1 < len(mentions) else None
             context = context_of(text, mention, following)
-            located = _at(where, text, mention)
             if _states_a_sum(mention, context, mentions[:index], text):
                 continue
             if any(w in context.clause for w in _reference()["change_words"]):
@@ -403,6 +433,67 @@ class Verifier:
             findings.extend(self._number(mention, context, located))
         findings.extend(self._claims(text, where))
         return findings
+
+    # ---- a number of known provenance --------------------------------------------------------
+
+    def _provenance(
+        self, mention: Mention, source: Span, text: str, where: Location
+    ) -> list[Finding]:
+        quantity = self.provenance.get(source.name)
+        context = context_of(text, mention)
+        fact = self.stats.fact(source.name)
+        if fact is not None and fact.cell is not None:
+            # A fact that restates a table cell is checked against the cell: a contradiction
+            # in the statistics file shows in the document that states it.
+            cell = self.quantities.get("@" + fact.cell)
+            if cell is not None and not any(
+                _value_fits(mention, cell, value) and _unit_fits(cell, unit)
+                for value, unit in mention.readings()
+            ):
+                return [self._mismatch(mention, cell, _with_sentence(where, context))]
+        if quantity is None:
+            if source.name.startswith(("yoy.", "yoy_pct.")):
+                return self._change(mention, context, where)
+            return self._number(mention, context, where)  # its source is gone: judge it
+        if any(
+            _value_fits(mention, quantity, value) and _unit_fits(quantity, unit)
+            for value, unit in mention.readings()
+        ):
+            return []
+        return [
+            Finding(
+                "E-NUM-MISMATCH",
+                f"“{mention.text}”由{_describe(quantity)}填入，但统计数据现在为 {quantity.text()}",
+                replace(_with_sentence(where, context), quantity=quantity.name),
+            )
+        ]
+
+    def fit_hints(self, text: str, trusted: Sequence[Span]) -> list[str]:
+        """Placeholders whose words the sentence around them does not echo: hints for a
+        model's repair round (a poor fit is a warning, never an error: the number is right)."""
+        hints = []
+        mentions = find_numbers(text)
+        for span in trusted:
+            quantity = self.provenance.get(span.name)
+            mention = next((m for m in mentions if _source_of(m, [span]) is not None), None)
+            if quantity is None or mention is None or quantity.kind == "change":
+                continue
+            context = context_of(text, mention)
+            if quantity.kind == "fact":
+                fits = label_score(quantity.label, context, self.weights) >= WEAK
+            else:
+                fits = (
+                    any(
+                        concept_score(c, context) > 0 for c in concepts() if c.quantity == span.name
+                    )
+                    or label_score(quantity.label, context, self.weights) >= WEAK
+                )
+            if not fits:
+                hints.append(
+                    f"“{context.sentence.strip()}”中的占位符 {{{span.name}}}"
+                    f"（{quantity.label}）与这句话说的似乎不是同一件事"
+                )
+        return hints
 
     # ---- a number against the provenance set ---------------------------------------------------
 
@@ -509,7 +600,7 @@ class Verifier:
                 "W-NUM-UNSURE",
                 f"“{mention.text}”与{names}数值相同，但上下文看不出说的是同一个数；"
                 "请确认（同一数值可能属于不同概念，如政策性文件与行政规范性文件）",
-                where,
+                replace(where, quantity=matching[0].quantity.name),
             )
         other_unit = [
             q for _, q in self._with_value(None).get(value, ()) if not _unit_fits(q, unit)
@@ -533,7 +624,7 @@ class Verifier:
         return Finding(
             code,
             f"“{mention.text}”与{_describe(quantity)}不符：统计数据为 {quantity.text()}",
-            where,
+            replace(where, quantity=quantity.name),
         )
 
     # ---- percentages, changes, claims -----------------------------------------------------------
@@ -793,6 +884,16 @@ class Verifier:
         return [f for where, text in items for f in self.paragraph(text, where)]
 
 
+def _source_of(mention: Mention, trusted: Sequence[Span]) -> Span | None:
+    """The placeholder a number came from: a span that contains its digits."""
+    for span in trusted:
+        if span.start <= mention.start and mention.end <= span.end:
+            return span
+        if span.start < mention.end and mention.start < span.end:
+            return span
+    return None
+
+
 _SUM_WORDS = ("合计", "共计", "总计", "共需", "累计", "共")
 _CATEGORY_UNITS = {"项", "类", "种", "级", "方面"}
 
@@ -904,31 +1005,104 @@ def verify_report(
     file: str | None = None,
 ) -> list[Finding]:
     """Every finding about a report (drafted here or read back from a file): the numbers of
-    its prose, its claims, its structure and its tables against the statistics."""
+    its prose, its claims, its structure and its tables against the statistics; for what a
+    model wrote (and nobody has changed since), also debris and claims without a source."""
     from drafter.docrules import document_rules, table_rules
     from drafter.findings import sort_findings
     from drafter.formats import load_layout
+    from drafter.grounding import Material
     from drafter.quantities import quantities
 
     layout = layout or load_layout(stats.format)
     verifier = Verifier(stats, layout, quantities(stats, layout), previous)
-    items = (
-        (Location(section=heading, paragraph=number, file=file), paragraph.text)
-        for heading, number, paragraph in report.located_paragraphs()
-    )
-    findings = verifier.paragraphs(items)
+    material = Material(stats, verifier.provenance)
+    findings: list[Finding] = []
     for heading, number, paragraph in report.located_paragraphs():
+        where = Location(section=heading, paragraph=number, file=file)
+        numbers = verifier.paragraph(paragraph.text, where, paragraph.spans)
+        findings += numbers
+        if report.provenance is not None:
+            author = report.provenance.author
+        else:
+            own = paragraph.author
+            author = lambda _sentence, own=own: own  # noqa: E731
+        findings += drafted_findings(
+            paragraph.text, where, paragraph.spans, author, material, numbers, verifier
+        )
         if paragraph.author not in ("offline", "editor", "document"):
             findings.append(
                 Finding(
                     "A-AI-UNEDITED",
                     f"本段由模型 {paragraph.author} 起草，尚未经编辑修改，请审阅",
-                    Location(section=heading, paragraph=number, file=file),
+                    where,
                 )
             )
     findings += list(document_rules(report, stats, layout, file))
     findings += list(table_rules(report, stats, layout, file))
     return sort_findings(findings)
+
+
+def drafted_findings(
+    text: str,
+    where: Location,
+    spans: Sequence[Span],
+    author: Callable[[str], str | None],
+    material: Material,
+    numbers: list[Finding],
+    verifier: Verifier,
+) -> list[Finding]:
+    """What a model wrote that an editor must not have to clean up or distrust: debris
+    (E-TEXT-DEBRIS) and claims that neither the notes nor the statistics support
+    (W-CLAIM-UNSOURCED). Only sentences a model wrote are looked at (`author` tells, by the
+    sentence's text: an edited sentence is the editor's). The drafter marks exactly these in
+    the document it writes, and `drafter verify` finds them again there."""
+    from drafter.cleaning import debris_in
+
+    drafted = [
+        (start, end)
+        for start, end in rp.sentence_spans(text)
+        if author(text[start:end].strip()) not in (None, rp.OFFLINE, rp.EDITOR, rp.DOCUMENT)
+    ]
+    if not drafted:
+        return []
+    out: list[Finding] = []
+
+    def located(start: int, end: int, sentence: str) -> Location:
+        return replace(where, text=text[start:end], span=(start, end), sentence=sentence.strip())
+
+    for debris in debris_in(text):
+        for start, end in drafted:
+            if start <= debris.start < end or debris.start <= start < debris.end:
+                out.append(
+                    Finding(
+                        "E-TEXT-DEBRIS",
+                        debris.problem,
+                        located(debris.start, debris.end, text[start:end]),
+                    )
+                )
+                break
+    for start, end in drafted:
+        sentence = text[start:end]
+        own = [
+            rp.Span(s.start - start, s.end - start, s.name) for s in spans if start <= s.start < end
+        ]
+        changes = (
+            verifier.previous is not None
+            and not any(
+                f.location.span is not None and start <= f.location.span[0] < end for f in numbers
+            )
+            and any(m.value for m in find_numbers(sentence))
+        )
+        for claim in material.check(sentence, own, changes=changes):
+            words = "”“".join(claim.words)
+            out.append(
+                Finding(
+                    "W-CLAIM-UNSOURCED",
+                    f"素材和统计数据中都没有“{words}”（{claim.what}）的依据，请核实或删去",
+                    located(start + claim.start, start + claim.end, sentence),
+                )
+            )
+    return out
 
 
 def _decimals(mention: Mention) -> int:

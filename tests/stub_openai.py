@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-_OFFERED_VALUES = re.compile(r"^- (\{[^}]+\})：([^，\n]+)，替换后为“([^”]*)”", re.M)
+_OFFERED_VALUES = re.compile(r"^- (\{[^}]+\})：(.+)（填入后为“([^”]*)”）$", re.M)
 
 
 @dataclass
@@ -37,29 +37,20 @@ class Recorded:
 
 
 def drafting_answer(body: dict[str, Any]) -> str:
-    """What a model following the prompt would write: the offered placeholders in sentences."""
+    """What a model following the prompt would write: the offered placeholders in sentences,
+    each tagged [统计] as the prompt asks."""
     user = next((m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), "")
     first = body["messages"][1]["content"] if len(body["messages"]) > 1 else user
     sentences = []
     for name, label, text in _OFFERED_VALUES.findall(first):
-        if text.startswith("0") or len(sentences) >= 6:
+        if text.startswith("0") or len(sentences) >= 6 or name.startswith("{yoy"):
             continue  # a careful model does not state zeros as counts
-        parts = [p for p in label.split(" · ") if p not in ("总计", "申请人情况")]
-        phrase = re.sub(
-            r"^([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)", "", parts[-1]
-        )
-        if parts[0].startswith("表") and len(parts) > 2:
-            phrase = (
-                re.sub(
-                    r"^([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.)", "", parts[-2]
-                )
-                + phrase
-            )
-        sentences.append(f"{phrase}{name}。")
-    if "信息处理费" in first and "必须有一句说明信息处理费" in first:
-        sentences.append("本年度信息处理费收取情况已按规定公开。")
+        phrase = label.split("（")[0].split("：")[-1]
+        sentences.append(f"{phrase}{name}。[统计]")
+    if "必须有一句说明信息处理费" in first:
+        sentences.append("本年度信息处理费收取情况已按规定公开。[通用]")
     if not sentences:
-        sentences = ["按照有关要求认真开展相关工作。"]
+        sentences = ["按照要求认真开展相关工作。[通用]"]
     return "".join(sentences)
 
 

@@ -47,7 +47,16 @@ def read_document(path: str | Path) -> tuple[rp.Report, dict[int, tuple[object, 
     if suffix == ".docx":
         from drafter.read.docx import docx_blocks
 
-        blocks = docx_blocks(path.read_bytes(), str(path))
+        data = path.read_bytes()
+        blocks = docx_blocks(data, str(path))
+        report, origins = structure(blocks)
+        from drafter.read.docx import docx_provenance
+
+        report.provenance = docx_provenance(data)
+        if report.provenance is not None:
+            for paragraph in report.paragraphs():
+                paragraph.spans = report.provenance.spans(paragraph.text)
+        return report, origins
     elif suffix in (".html", ".htm"):
         from drafter.read.html import html_blocks
 

@@ -124,14 +124,35 @@ def docx_blocks(data: bytes, name: str = "document.docx") -> list[Block]:
 
 def model_paragraphs(document) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Fingerprint → model id of the paragraphs a model drafted, as `drafter draft` records
-    them in a custom document property (see drafter.render.docx)."""
+    them in a custom document property (see drafter.docprops)."""
+    from drafter.docprops import model_paragraphs as recorded
 
+    return recorded(custom_properties(document))
+
+
+def custom_properties(document) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """drafter's custom document properties of a python-docx document."""
     from docx.opc.constants import RELATIONSHIP_TYPE
+
+    from drafter.docprops import read_properties
 
     for relationship in document.part.package.rels.values():
         if relationship.reltype == RELATIONSHIP_TYPE.CUSTOM_PROPERTIES:
-            return _drafted(relationship.target_part.blob.decode("utf-8", "replace"))
+            return read_properties(relationship.target_part.blob.decode("utf-8", "replace"))
     return {}
+
+
+def docx_provenance(data: bytes) -> rp.Provenance | None:
+    """What drafter recorded in a document it wrote (None for any other document)."""
+    from drafter.docprops import provenance, read_properties
+
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    if "docProps/custom.xml" not in archive.namelist():
+        return None
+    info = archive.getinfo("docProps/custom.xml")
+    if info.file_size > 8 * 1024 * 1024:
+        return None
+    return provenance(read_properties(archive.read(info).decode("utf-8", "replace")))
 
 
 def _style_names(archive: zipfile.ZipFile, body) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -157,26 +178,10 @@ def _style_names(archive: zipfile.ZipFile, body) -> dict[str, str]:  # type: ign
 
 def _drafted(xml: str) -> dict[str, str]:
     """Fingerprint → model id, from the custom properties part's XML."""
-    import json
-    import re
+    from drafter.docprops import model_paragraphs as recorded
+    from drafter.docprops import read_properties
 
-    match = re.search(r'name="drafter-ai-paragraphs"[^>]*>\s*<vt:lpwstr>([^<]*)</vt:lpwstr>', xml)
-    if not match:
-        return {}
-    try:
-        data = json.loads(
-            match.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-        )
-    except ValueError:
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {
-        fingerprint: str(model)
-        for model, prints in data.items()
-        if isinstance(prints, list)
-        for fingerprint in prints
-    }
+    return recorded(read_properties(xml))
 
 
 def document_blocks(document) -> list[Block]:  # type: ignore[no-untyped-def]

@@ -13,7 +13,6 @@ wide tables) at the full text width.
 from __future__ import annotations
 
 import io
-import json
 import re
 from collections.abc import Iterable
 from itertools import pairwise
@@ -31,7 +30,23 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph as DocxParagraph
 
 from drafter import __version__
-from drafter.report import CoverLetter, Paragraph, Report, Section, Table, paragraph_fingerprint
+from drafter.docprops import (
+    AI_PROPERTY,
+    PROVENANCE_PROPERTY,
+    model_paragraphs_json,
+    properties_xml,
+    provenance_json,
+)
+from drafter.report import (
+    CoverLetter,
+    Paragraph,
+    Provenance,
+    Report,
+    Section,
+    Table,
+    paragraph_fingerprint,
+    record_provenance,
+)
 
 TITLE_FONT = "方正小标宋简体"
 HEADING1_FONT = "黑体"
@@ -87,47 +102,46 @@ def render_docx(report: Report) -> bytes:
     return out.getvalue()
 
 
-AI_PROPERTY = "drafter-ai-paragraphs"
-
-
 def _mark_model_paragraphs(doc: DocumentObject, report: Report) -> None:
-    """Record which paragraphs a model wrote (custom document property): verify reports them
-    as model-written until an editor has changed them."""
+    """Record which paragraphs a model wrote, which numbers came from placeholders and who
+    wrote each sentence (custom document properties, drafter.docprops)."""
     by_model: dict[str, list[str]] = {}
     for paragraph in report.paragraphs():
         if paragraph.author not in ("offline", "editor", "document"):
             by_model.setdefault(paragraph.author, []).append(paragraph_fingerprint(paragraph.text))
+    set_custom_properties(doc, record_values(by_model, record_provenance(report.paragraphs())))
+
+
+def record_values(by_model: dict[str, list[str]], provenance: Provenance) -> dict[str, str]:
+    values = {}
     if by_model:
-        add_model_property(doc, by_model)
+        values[AI_PROPERTY] = model_paragraphs_json(by_model)
+    if provenance.numbers or provenance.sentences:
+        values[PROVENANCE_PROPERTY] = provenance_json(provenance)
+    return values
 
 
-def add_model_property(doc: DocumentObject, by_model: dict[str, list[str]]) -> None:
+def set_custom_properties(doc: DocumentObject, values: dict[str, str]) -> None:
+    """docProps/custom.xml with `values`, replacing the part if the document has one."""
     from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
     from docx.opc.packuri import PackURI
     from docx.opc.part import Part
 
-    value = json.dumps(by_model, ensure_ascii=False, separators=(",", ":"))
-    xml = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        "<Properties "
-        'xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
-        'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
-        '<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" '
-        f'name="{AI_PROPERTY}"><vt:lpwstr>{_xml_escape(value)}</vt:lpwstr></property>'
-        "</Properties>"
-    )
     package = doc.part.package
+    for relationship in package.rels.values():
+        if relationship.reltype == RELATIONSHIP_TYPE.CUSTOM_PROPERTIES:
+            # python-docx keeps a generic part's XML as bytes and has no setter for it.
+            relationship.target_part._blob = properties_xml(values)
+            return
+    if not values:
+        return
     part = Part(
         PackURI("/docProps/custom.xml"),
         CONTENT_TYPE.OFC_CUSTOM_PROPERTIES,
-        xml.encode("utf-8"),
+        properties_xml(values),
         package,
     )
     package.relate_to(part, RELATIONSHIP_TYPE.CUSTOM_PROPERTIES)
-
-
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # ---- fonts ---------------------------------------------------------------------------------
