@@ -30,6 +30,7 @@ _SPACES = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000\u00a0]+|[ \t\u3000\u00a0]+(?=
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
 _RULE = re.compile(r"^\s*(?:[-*_＿—]\s*){3,}$")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s*(.*?)\s*#*\s*$")
+_BOLD_LINE = re.compile(r"^\*\*([^*。！？]{1,30})\*\*[：:]?$")  # a line that is only a bold phrase
 _TABLE = re.compile(r"^\s*[|｜].*[|｜]\s*$")
 _TABLE_RULE = re.compile(r"^[\s|｜:：\-—]+$")
 _BULLET = re.compile(r"^\s*(?:[-*+•·●○▪■]|\d{1,2}\s*[.、．)）]|[（(]\d{1,2}[）)]|[①②③④⑤⑥⑦⑧⑨⑩])\s*")
@@ -101,6 +102,7 @@ def heading_key(text: str) -> str:
 
 
 def is_heading_repeat(line: str, heading: str) -> bool:
+    """Whether a line of an answer is the part's own heading again (numbered or not)."""
     key, own = heading_key(line), heading_key(heading)
     if not key or not own:
         return False
@@ -121,7 +123,7 @@ def _blocks(text: str, removed: list[str]) -> list[_Block | None]:
     patterns = _patterns()
     out: list[_Block | None] = []
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = raw.strip().strip("\u3000\u00a0")
+        line = re.sub(r"^(?:>\s*)+", "", raw.strip().strip("\u3000\u00a0"))  # blockquotes
         if not line or _FENCE.match(line) or _RULE.match(line):
             if line:
                 removed.append(line)
@@ -140,7 +142,7 @@ def _blocks(text: str, removed: list[str]) -> list[_Block | None]:
             removed.append(line)
             out.append(None)
             continue
-        heading = _HEADING.match(line)
+        heading = _HEADING.match(line) or _BOLD_LINE.match(line)
         if heading:
             out.append(_Block("heading", _emphasis(heading.group(1))))
             continue
@@ -191,18 +193,18 @@ def _enumerate(items: list[str]) -> str:
 def _paragraphs(
     blocks: list[_Block | None], heading: str, removed: list[str]
 ) -> list[tuple[str, bool]]:
-    """(paragraph text, whether it is a Markdown table kept as it was)."""
+    """(paragraph text, whether it is a Markdown table kept as it was). Headings the model
+    added (its own sub-headings, or the part's heading repeated) are dropped: a part of the
+    report has no headings of its own, and the text under them stands as it is."""
     out: list[tuple[str, bool]] = []
     items: list[str] = []
-    lead: str | None = None  # a heading waiting for its text: becomes the item's lead
     table: list[str] = []
-    sections: list[str] = []  # heading + text paragraphs, numbered when there are several
 
     def flush_items() -> None:
         nonlocal items
         if items:
             text = _enumerate(items)
-            if out and not out[-1][1] and out[-1][0].endswith(("：", ":")):
+            if out and not out[-1][1] and _ends_with_colon(out[-1][0]):
                 out[-1] = (out[-1][0] + text, False)
             else:
                 out.append((text, False))
@@ -211,59 +213,51 @@ def _paragraphs(
     def flush_table() -> None:
         nonlocal table
         if table:
-            out.append(("".join(table), True))
+            lead = ""
+            if out and not out[-1][1] and _ends_with_colon(out[-1][0]):
+                # the lead-in sentence ("具体办理结果如下：") belongs to the table: debris with
+                # it; the sentences before it stand on their own
+                before, lead = _last_sentence(out.pop()[0])
+                if before.strip():
+                    out.append((before, False))
+            out.append((lead + "".join(table), True))
             table = []
 
-    def flush_sections() -> None:
-        nonlocal sections
-        if len(sections) == 1:
-            out.append((sections[0].split("\x00", 1)[1], False))
-        else:
-            for number, section in enumerate(sections, 1):
-                title, body = section.split("\x00", 1)
-                title = title.rstrip("：:。 ")
-                lead_in = "" if _ENUMERATED.match(title) else f"{chinese_count(number)}是"
-                out.append((f"{lead_in}{title}。{body}", False))
-        sections = []
-
-    for block in [*blocks, None]:
+    for block in blocks:
         if block is None or block.kind != "table":
             flush_table()
         if block is None:
             continue
         if block.kind == "heading":
             flush_items()
-            if lead is not None:  # a heading with no text under it: an item of a list
-                items.append(lead)
-            if is_heading_repeat(block.text, heading):
-                removed.append(block.text)
-                lead = None
-                continue
-            lead = _CN_HEADING.sub("", re.sub(r"^\d{1,2}\s*[.、．]\s*", "", block.text)).strip()
-            continue
-        if block.kind == "item":
-            if lead is not None and not items:
-                flush_sections()
-                out.append((lead + "：", False))
-                lead = None
+            removed.append(block.text)
+        elif block.kind == "item":
             items.append(block.text)
-            continue
-        if block.kind == "table":
+        elif block.kind == "table":
             flush_items()
             table.append(block.text)
-            continue
-        flush_items()
-        if lead is not None:
-            sections.append(f"{lead}\x00{block.text}")
-            lead = None
-            continue
-        flush_sections()
-        out.append((block.text, False))
+        else:
+            flush_items()
+            out.append((block.text, False))
     flush_items()
-    if lead is not None:
-        out.append((_item_sentence(lead), False))
-    flush_sections()
+    flush_table()
     return out
+
+
+def _ends_with_colon(text: str) -> bool:
+    """Whether a paragraph is a lead-in ("……如下：", a source tag after it aside)."""
+    return _cited(text)[0].rstrip().endswith(("：", ":"))
+
+
+def _last_sentence(text: str) -> tuple[str, str]:
+    """(the sentences before the last one, the last one)."""
+    ends = list(_SENTENCE_END.finditer(text.rstrip()))
+    if not ends:
+        return "", text
+    cut = ends[-1].end()
+    if cut >= len(text.rstrip()):  # the text ends with a full stop: no lead-in after it
+        return "", text
+    return text[:cut], text[cut:]
 
 
 # ---- within a paragraph -------------------------------------------------------------------------

@@ -105,7 +105,7 @@ class LLMDrafter:
         base = {n: q for n, q in quantities.items() if q.kind != "change"}
         self.verifier = Verifier(stats, layout, base, previous)
         self.verifier.provenance.update(quantities)
-        self.material = Material(stats, self.verifier.provenance)
+        self.material = Material(stats, self.verifier.provenance, layout)
         self.id = chat.id
         self._done: dict[str, list[Paragraph]] = {}
         self._headings: dict[str, str] = {}

@@ -409,7 +409,20 @@ class Verifier:
             if any(w in context.clause for w in _reference()["change_words"]):
                 findings.extend(self._change(mention, context, located))
                 continue
+            if mention.percent and mention.value > 100 and _rate_words(context):
+                findings.append(
+                    Finding(
+                        "E-NUM-PERCENT",
+                        f"“{mention.text}”是一个比率，不能超过100%",
+                        _with_sentence(located, context),
+                    )
+                )
+                continue
             if mention.percent and not self._named_percent(mention, context):
+                # "予以公开和部分公开合计占办结总数的39.9%": the words before 占 name the
+                # part, whatever number stands earlier in the sentence.
+                if self._named_share(mention, context, located) == []:
+                    continue
                 same_sentence = [
                     m
                     for m in mentions[:index]
@@ -788,6 +801,12 @@ class Verifier:
             if concept_score(concept, widened) and concept.quantity in last:
                 now, then = self.quantities[concept.quantity].value, last[concept.quantity].value
                 candidates.append((concept.quantity, Decimal(now), Decimal(then)))
+        # … or a fact both years state (重点领域信息较上年增加128条).
+        for name, quantity in self.quantities.items():
+            if quantity.kind != "fact" or name not in last or last[name].unit != quantity.unit:
+                continue
+            if label_score(quantity.label, widened, self.weights) >= STRONG:
+                candidates.append((name, Decimal(quantity.value), Decimal(last[name].value)))
         for _, now, then in candidates:
             diff = abs(now - then)
             if mention.percent and then:
@@ -882,6 +901,17 @@ class Verifier:
 
     def paragraphs(self, items: Iterator[tuple[Location, str]]) -> list[Finding]:
         return [f for where, text in items for f in self.paragraph(text, where)]
+
+
+_RATE_WORDS = ("率", "占", "比例", "比重", "覆盖")
+_GROWTH_WORDS = ("增长", "增加", "提高", "上升", "提升", "增幅")
+
+
+def _rate_words(context: Context) -> bool:
+    """A percentage said to be a rate or a share (not a growth, which may exceed 100%)."""
+    if any(w in context.clause for w in (*_reference()["change_words"], *_GROWTH_WORDS)):
+        return False
+    return any(w in context.clause for w in _RATE_WORDS)
 
 
 def _source_of(mention: Mention, trusted: Sequence[Span]) -> Span | None:
@@ -1015,7 +1045,7 @@ def verify_report(
 
     layout = layout or load_layout(stats.format)
     verifier = Verifier(stats, layout, quantities(stats, layout), previous)
-    material = Material(stats, verifier.provenance)
+    material = Material(stats, verifier.provenance, layout)
     findings: list[Finding] = []
     for heading, number, paragraph in report.located_paragraphs():
         where = Location(section=heading, paragraph=number, file=file)
@@ -1086,14 +1116,14 @@ def drafted_findings(
         own = [
             rp.Span(s.start - start, s.end - start, s.name) for s in spans if start <= s.start < end
         ]
-        changes = (
-            verifier.previous is not None
-            and not any(
-                f.location.span is not None and start <= f.location.span[0] < end for f in numbers
-            )
-            and any(m.value for m in find_numbers(sentence))
-        )
-        for claim in material.check(sentence, own, changes=changes):
+        # the numbers of the sentence the verifier confirmed (no finding at all about them)
+        confirmed = [
+            (m.start, m.end)
+            for m in find_numbers(sentence)
+            if not any(f.location.span and f.location.span[0] == start + m.start for f in numbers)
+        ]
+        part = material.part_of(where.section)
+        for claim in material.check(sentence, own, confirmed=confirmed, part=part):
             words = "”“".join(claim.words)
             out.append(
                 Finding(
