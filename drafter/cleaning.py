@@ -257,6 +257,10 @@ def _last_sentence(text: str) -> tuple[str, str]:
     cut = ends[-1].end()
     if cut >= len(text.rstrip()):  # the text ends with a full stop: no lead-in after it
         return "", text
+    tag = _patterns()["citation"].match(text, cut)
+    while tag:  # a source tag after the full stop belongs to the sentence before
+        cut = tag.end()
+        tag = _patterns()["citation"].match(text, cut)
     return text[:cut], text[cut:]
 
 
