@@ -203,12 +203,10 @@ def test_placeholder_variants_become_one_form(written, normal, known):
 
 
 def test_a_direction_word_before_a_change_is_not_doubled(known):
-    stats = load_stats(SAMPLE)
     changes = year_on_year(
         {"@x": known["proactive.items"].__class__("@x", 12, "件", "收到申请", "cell")},
         {"@x": known["proactive.items"].__class__("@x", 9, "件", "收到申请", "cell")},
     )
-    del stats
     text = normalise_placeholders("较上年增加{yoy.x}，同比增长{yoy_pct.x}", {**known, **changes})
     assert fill(text, changes).text == "较上年增加3件，同比增长33.3%"
 

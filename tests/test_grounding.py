@@ -93,7 +93,7 @@ def test_the_part_on_problems_holds_to_its_own_notes(sample):
 
 
 def test_numbers_from_placeholders_bring_their_labels(sample):
-    stats, layout, known, material = sample
+    *_, known, material = sample
     filled = fill("全年发布在线访谈{management.online_interviews}。", known)
     assert material.check(filled.text, filled.spans) == []
     # a placeholder the drafter could not fill is debris, never a claim
