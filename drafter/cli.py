@@ -280,6 +280,13 @@ def draft(
     workers: Annotated[
         int, typer.Option("--workers", help="同时起草的部分数（1 为逐个起草）", min=1, max=16)
     ] = 4,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="上年的统计文件或上年发布的报告（.docx/.html）：核对结转数，并提供同比变化的数",
+        ),
+    ] = None,
 ) -> None:
     """起草报告：先检查统计数据，再按官方版式写出 Word 文档（及网页版）。"""
     from drafter.checks import check as run_checks
@@ -300,8 +307,9 @@ def draft(
     for path in targets:
         check_writable(path, force=force)
     this_year = load_stats(stats)
+    last_year = _previous(previous)
     layout = load_layout(layout_id or this_year.format)
-    findings = run_checks(this_year, layout=layout)
+    findings = run_checks(this_year, last_year, layout=layout)
     errors = count(findings, Severity.ERROR)
     if findings:
         _print_findings(findings, f"{this_year.agency} {this_year.year}年 · {stats}")
@@ -317,9 +325,13 @@ def draft(
     from drafter.draft import draft_report
     from drafter.verify import verify_report
 
-    drafter = _drafter(this_year, layout, model, offline, no_cache, workers, style_from, None)
+    drafter = _drafter(
+        this_year, layout, model, offline, no_cache, workers, style_from, None, last_year
+    )
     report = draft_report(this_year, layout, cover_letter=cover_letter, drafter=drafter)
-    verified = [f for f in verify_report(report, this_year, layout) if f.code != "A-AI-UNEDITED"]
+    verified = [
+        f for f in verify_report(report, this_year, layout, last_year) if f.code != "A-AI-UNEDITED"
+    ]
     if verified:
         _print_findings(verified, "核对起草的正文（每个数都与统计数据比对）")
     else:
@@ -329,7 +341,8 @@ def draft(
     problems = sum(
         1
         for f in verified
-        if f.severity is Severity.ERROR and f.code.startswith(("E-NUM", "E-CLAIM", "E-TABLE"))
+        if f.severity is Severity.ERROR
+        and f.code.startswith(("E-NUM", "E-CLAIM", "E-TABLE", "E-TEXT"))
     )
     if problems and not allow_errors:
         err.print(Text(f"正文核对发现 {problems} 项错误，未生成报告。", style="bold red"))
@@ -348,9 +361,11 @@ def _drafter(
     workers: int,
     style_from: Path | None,
     instructions: str | None,
+    previous: Any = None,
+    again: bool = False,
 ) -> Any:
     """The drafter for `draft` and `redraft`, with a live line per part when a model drafts."""
-    from drafter.draft import choose_drafter
+    from drafter.draft import choose_drafter, drafting_quantities
     from drafter.draft import style_from as read_style
 
     style = read_style(style_from, layout) if style_from is not None else None
@@ -371,8 +386,13 @@ def _drafter(
         style=style,
         instructions=instructions,
         progress=progress,
+        previous=previous,
+        again=again,
     )
     err.print(Text(notice, style="cyan"))
+    if getattr(drafter, "chat", None) is not None:
+        for line in drafting_quantities(stats, layout, previous)[1]:
+            err.print(Text(line, style="yellow"))
     prepare = getattr(drafter, "prepare", None)
     if prepare is not None and err.is_terminal:
         from rich.live import Live
@@ -610,51 +630,82 @@ def redraft(
         ),
     ],
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="写出的新文档（.docx）", show_default=False)
-    ],
-    instructions: Annotated[
-        str | None, typer.Option("--instructions", help="给模型的修改要求")
+        Path | None, typer.Option("-o", "--output", help="写出的新文档（.docx）")
     ] = None,
+    instructions: Annotated[
+        str | None,
+        typer.Option("--instructions", help="修改要求（侧重、结构、篇幅、措辞；不能增加事实）"),
+    ] = None,
+    again: Annotated[
+        bool, typer.Option("--again", help="同样的要求再写一稿（不用上次的回答）")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="只显示将要做的改动，不写文件")
+    ] = False,
     model: Annotated[str | None, typer.Option("--model", help="用哪个模型")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="用离线起草器")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="不用缓存的回答")] = False,
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件")] = False,
 ) -> None:
-    """重新起草已编辑文档中的一个部分，其余段落和表格保持编辑改过的样子。"""
+    """重新起草已编辑文档中的一个部分：模型看到这一部分现在的文字（含编辑的修改），按修改要求
+    改写并保留编辑写的句子；其余段落和表格保持编辑改过的样子。"""
     from drafter.files import check_writable, write_atomic
     from drafter.formats import load_layout
     from drafter.load import load_stats
     from drafter.redraft import part_heading
     from drafter.redraft import redraft as redraft_part
-    from drafter.verify import Verifier
 
-    if document.suffix.lower() != ".docx" or output.suffix.lower() != ".docx":
+    if output is None and not dry_run:
+        raise InputError("请用 -o 指定写出的新文档（或用 --dry-run 只看改动）")
+    if document.suffix.lower() != ".docx" or (output and output.suffix.lower() != ".docx"):
         raise InputError("redraft 读写 .docx 文档")
-    if output.resolve() == document.resolve():
+    if output is not None and output.resolve() == document.resolve():
         raise InputError("新文档不能覆盖原文档，请另指定文件名（原文档保留编辑的修改）")
-    check_writable(output, force=force)
+    if output is not None and not dry_run:
+        check_writable(output, force=force)
     this_year = load_stats(stats)
     layout = load_layout(this_year.format)
     heading, _ = part_heading(layout, section)
-    drafter = _drafter(this_year, layout, model, offline, no_cache, 1, None, instructions)
-    result = redraft_part(document.read_bytes(), str(document), this_year, layout, section, drafter)
-    write_atomic(output, result.data, force=force)
-    err.print(
-        f"已重新起草“{heading}”（原 {len(result.old)} 段，现 {len(result.new)} 段），"
-        f"其余内容未改动；已写出 {output}"
+    drafter = _drafter(
+        this_year, layout, model, offline, no_cache, 1, None, instructions, again=again
     )
-    from drafter.findings import Location
-    from drafter.quantities import quantities
-
-    verifier = Verifier(this_year, layout, quantities(this_year, layout))
-    findings = [
-        f
-        for number, p in enumerate(result.new, 1)
-        for f in verifier.paragraph(p.text, Location(section=heading, paragraph=number))
-    ]
-    if findings:
-        _print_findings(findings, f"核对新起草的“{heading}”")
+    if instructions and getattr(drafter, "chat", None) is None:
+        raise InputError(
+            "离线起草器不能按修改要求改写（--instructions 需要配置模型，见 drafter models）；"
+            "不加 --instructions 则按模板重新起草这一部分"
+        )
+    result = redraft_part(document.read_bytes(), str(document), this_year, layout, section, drafter)
+    _print_redraft(heading, result, drafter)
+    if dry_run:
+        err.print("（--dry-run：未写文件）")
+        raise typer.Exit(0)
+    assert output is not None
+    write_atomic(output, result.data, force=force)
+    err.print(f"已写出 {output}（其余内容未改动）")
     raise typer.Exit(0)
+
+
+def _print_redraft(heading: str, result: Any, drafter: Any) -> None:
+    """What the redraft changes, before it is written: paragraphs replaced, the editor's
+    sentences dropped, what is marked in the new text."""
+    kept = len(result.editor) - len(result.dropped)
+    err.print(
+        Text(
+            f"“{heading}”：原 {len(result.old)} 段将替换为 {len(result.new)} 段"
+            f"（编辑写的句子 {len(result.editor)} 句，保留 {kept} 句）",
+            style="bold",
+        )
+    )
+    for sentence in result.dropped:
+        err.print(Text(f"  将删去编辑写的句子：{sentence}", style="yellow"))
+    if getattr(drafter, "chat", None) is not None and drafter.calls == 0:
+        err.print(
+            Text("  （与上次的请求相同，用的是缓存的回答；要换一种写法，加 --again）", style="cyan")
+        )
+    for paragraph in result.new:
+        out.print(Text(paragraph.text))
+        for mark in paragraph.marks:
+            out.print(Text(f"  ⚑ {mark.message}", style="yellow"))
 
 
 # ---- reading published reports -------------------------------------------------------------

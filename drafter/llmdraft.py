@@ -29,7 +29,7 @@ from drafter.llm import ChatModel, ModelError
 from drafter.offline import OfflineDrafter
 from drafter.prompting import Prompts, build_messages
 from drafter.quantities import Quantity, fill, plain_label
-from drafter.report import Mark, Paragraph, Span
+from drafter.report import EDITOR, Mark, Paragraph, Span
 from drafter.stats import Stats
 from drafter.verify import Verifier, drafted_findings
 
@@ -249,6 +249,14 @@ class LLMDrafter:
         heading = self._heading(part)
         out = Review()
         cleaned = clean_answer(text, heading, self.quantities)
+        redraft = self.redrafts.get(part)
+        editor = {_bare(s) for s in redraft.editor} if redraft is not None else set()
+
+        def author(sentence: str) -> str:
+            """Who answers for a sentence: the editor's sentences kept in a redraft are the
+            editor's (not checked for sources), the rest the model's."""
+            return EDITOR if _bare(sentence) in editor else self.chat.id
+
         for index, sentences in enumerate(cleaned.paragraphs):
             paragraph = self._filled(sentences)
             out.paragraphs.append(paragraph)
@@ -258,7 +266,7 @@ class LLMDrafter:
                 paragraph.text,
                 where,
                 paragraph.spans,
-                lambda _sentence: self.chat.id,
+                author,
                 self.material,
                 numbers,
                 self.verifier,

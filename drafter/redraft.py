@@ -10,16 +10,25 @@ from __future__ import annotations
 
 import copy
 import io
-import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
+from drafter.docprops import AI_PROPERTY, PROVENANCE_PROPERTY, provenance
+from drafter.docprops import model_paragraphs as model_paragraphs_of
 from drafter.draft import Drafter, narrative_parts
 from drafter.errors import InputError
 from drafter.formats import Layout
 from drafter.read.document import heading_level, structure
-from drafter.read.docx import W, document_blocks, element_text, model_paragraphs, open_docx
+from drafter.read.docx import W, document_blocks, element_text, open_docx
 from drafter.read.tables import normalise
-from drafter.report import Paragraph
+from drafter.report import (
+    Paragraph,
+    Provenance,
+    paragraph_fingerprint,
+    record_provenance,
+    sentence_fingerprint,
+    sentence_spans,
+)
 from drafter.stats import Stats
 
 
@@ -28,6 +37,8 @@ class Redrafted:
     data: bytes  # the new document
     old: list[str]  # the paragraphs replaced
     new: list[Paragraph]  # the paragraphs written
+    editor: list[str] = field(default_factory=list)  # the editor's sentences in the old text
+    dropped: list[str] = field(default_factory=list)  # … that the new text does not keep
 
 
 def part_heading(layout: Layout, part: str) -> tuple[str, int]:
@@ -79,10 +90,14 @@ def _is_boundary(element, level: int) -> bool:  # type: ignore[no-untyped-def]
 def redraft(
     data: bytes, name: str, stats: Stats, layout: Layout, part: str, drafter: Drafter
 ) -> Redrafted:
+    """The document with one part redrafted. A drafter that can revise (a model) gets the
+    part's current text with the editor's sentences (those no drafter wrote, by the record
+    the document keeps) and keeps them unless told otherwise; the offline drafter writes the
+    part from its template again."""
     from docx.text.paragraph import Paragraph as DocxParagraph
 
+    from drafter.read.docx import custom_properties
     from drafter.render.docx import write_marked
-    from drafter.report import paragraph_fingerprint
 
     document = open_docx(data, name)
     heading, level = _find_heading(document, layout, part)
@@ -93,8 +108,22 @@ def redraft(
         sibling = sibling.getnext()
     old_paragraphs = [e for e in old if e.tag == W + "p"]
     old_texts = [element_text(e) for e in old_paragraphs]
+    values = custom_properties(document)
+    record = provenance(values) or Provenance()
+    editor = [
+        text[start:end].strip()
+        for text in old_texts
+        for start, end in sentence_spans(text)
+        if record.author(text[start:end]) is None
+    ]
     fee_statement = next((f for p, _, f in narrative_parts(layout) if p == part), False)
-    new = drafter.section(part, fee_statement=fee_statement)
+    revise = getattr(drafter, "redraft", None)
+    if revise is not None:
+        new = revise(part, [t for t in old_texts if t.strip()], editor, fee_statement=fee_statement)
+    else:
+        new = drafter.section(part, fee_statement=fee_statement)
+    written = "".join(p.text for p in new)
+    dropped = [s for s in editor if _bare(s) not in _bare(written)]
 
     template = next((e for e in old_paragraphs if element_text(e).strip()), None)
     anchor = heading
@@ -110,8 +139,7 @@ def redraft(
             element = document.add_paragraph(style="Normal")._p
         anchor.addnext(element)
         anchor = element
-        written = DocxParagraph(element, document._body)
-        write_marked(document, written, paragraph)
+        write_marked(document, DocxParagraph(element, document._body), paragraph)
         if run_style is not None:
             for run in element.iter(W + "r"):
                 existing = run.find(W + "rPr")
@@ -124,38 +152,41 @@ def redraft(
                 run.insert(0, style)
     for element in old_paragraphs:
         element.getparent().remove(element)
-    _update_model_record(document, old_texts, new, paragraph_fingerprint)
+    _update_records(document, values, record, old_texts, new, editor)
     out = io.BytesIO()
     document.save(out)
-    return Redrafted(out.getvalue(), old_texts, new)
+    return Redrafted(out.getvalue(), old_texts, new, editor, dropped)
 
 
-def _update_model_record(document, old: list[str], new: list[Paragraph], fingerprint) -> None:  # type: ignore[no-untyped-def]
-    """Keep the record of model-written paragraphs (a custom property) true after the swap."""
-    from docx.opc.constants import RELATIONSHIP_TYPE
+def _bare(text: str) -> str:
+    return re.sub(r"[\s，,。；;：:、！？!?“”\"'（）()]", "", text)
 
-    record = model_paragraphs(document)
-    for text in old:
-        record.pop(fingerprint(text.strip()), None)
+
+def _update_records(  # type: ignore[no-untyped-def]
+    document,
+    values: dict[str, str],
+    record: Provenance,
+    old: list[str],
+    new: list[Paragraph],
+    editor: list[str],
+) -> None:
+    """Keep what the document records true after the swap: which paragraphs a model wrote,
+    the numbers filled from placeholders, who wrote each sentence."""
+    from drafter.render.docx import record_values, set_custom_properties
+
+    by_model: dict[str, list[str]] = {}
+    for fingerprint_, model in model_paragraphs_of(values).items():
+        by_model.setdefault(model, []).append(fingerprint_)
+    stale = {paragraph_fingerprint(text.strip()) for text in old}
+    by_model = {m: [f for f in prints if f not in stale] for m, prints in by_model.items()}
     for paragraph in new:
         if paragraph.author not in ("offline", "editor", "document"):
-            record[fingerprint(paragraph.text)] = paragraph.author
-    by_model: dict[str, list[str]] = {}
-    for print_, model in record.items():
-        by_model.setdefault(model, []).append(print_)
-    for relationship in document.part.package.rels.values():
-        if relationship.reltype == RELATIONSHIP_TYPE.CUSTOM_PROPERTIES:
-            part = relationship.target_part
-            value = json.dumps(by_model, ensure_ascii=False, separators=(",", ":"))
-            blob = part.blob.decode("utf-8")
-            start = blob.find("<vt:lpwstr>", blob.find('name="drafter-ai-paragraphs"'))
-            end = blob.find("</vt:lpwstr>", start)
-            if start >= 0 and end > start:
-                escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                # python-docx keeps a generic part's XML as bytes and has no setter for it.
-                part._blob = (blob[: start + len("<vt:lpwstr>")] + escaped + blob[end:]).encode()
-            return
-    if by_model:
-        from drafter.render.docx import add_model_property
-
-        add_model_property(document, by_model)
+            by_model.setdefault(paragraph.author, []).append(paragraph_fingerprint(paragraph.text))
+    fresh = record_provenance(new)
+    for sentence in editor:  # kept in the new text, still the editor's
+        fresh.sentences.pop(sentence_fingerprint(sentence), None)
+    record.numbers += [n for n in fresh.numbers if n not in record.numbers]
+    record.sentences.update(fresh.sentences)
+    values = {k: v for k, v in values.items() if k not in (AI_PROPERTY, PROVENANCE_PROPERTY)}
+    values.update(record_values({m: p for m, p in by_model.items() if p}, record))
+    set_custom_properties(document, values)

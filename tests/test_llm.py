@@ -144,7 +144,10 @@ def test_a_stray_number_is_repaired(tmp_path):
     assert paragraph.text == "本年度共收到政府信息公开申请3件。" and not paragraph.marks
     feedback = chat.prompts[1][-1].content
     # the sentence is quoted (not "第1段"), with what to do
-    assert "“本年度共收到政府信息公开申请5件。”：用占位符 {@applications.new_received} 代替“5件”" in feedback
+    assert (
+        "“本年度共收到政府信息公开申请5件。”：用占位符 {@applications.new_received} 代替“5件”"
+        in feedback
+    )
     assert "第1段" not in feedback
     assert chat.prompts[1][-2].content == "本年度共收到政府信息公开申请5件。"  # its own answer
     calls = drafter.chat.audit.recent()

@@ -458,3 +458,102 @@ def test_the_length_field_can_be_the_newer_name(stub, tmp_path):
     [request] = stub.chat_requests()
     assert request.body["max_completion_tokens"] == 900 and "max_tokens" not in request.body
     assert request.headers["authorization"] == "Bearer not-needed"  # a local server needs none
+
+
+# ---- redraft that sees the text ----------------------------------------------------------------
+
+
+def _drafted_and_edited(stub, tmp_path, monkeypatch) -> tuple[Path, Path]:
+    """A model draft whose （二）依申请公开 part the editor extended by a sentence."""
+    monkeypatch.setenv("DRAFTER_BASE_URL", stub.base_url)
+    monkeypatch.setenv("DRAFTER_MODEL", "m")
+    stats = stats_file(tmp_path)
+    first = tmp_path / "r.docx"
+    assert runner.invoke(app, ["draft", str(stats), "-o", str(first)]).exit_code == 0
+    texts = [p.text for p in Document(str(first)).paragraphs]
+    own = texts[texts.index("（二）依申请公开") + 1]
+    edited = tmp_path / "edited.docx"
+    edited.write_bytes(
+        replace_text(first.read_bytes(), own, own + "申请人均通过网上平台提交申请。")
+    )
+    return stats, edited
+
+
+def _redraft(stats: Path, doc: Path, *extra: str):
+    return runner.invoke(
+        app,
+        ["redraft", str(doc), "--stats", str(stats), "--section", "overall.requests", *extra],
+    )
+
+
+def test_redraft_sees_the_current_text_and_keeps_the_editors_sentences(stub, tmp_path, monkeypatch):
+    stats, edited = _drafted_and_edited(stub, tmp_path, monkeypatch)
+    before = len(stub.chat_requests())
+    stub.queue(
+        # the model drops the editor's sentence: it is sent back once
+        "本年度共收到政府信息公开申请{@applications.new_received}。[统计]",
+        "本年度共收到政府信息公开申请{@applications.new_received}。[统计]"
+        "申请人均通过网上平台提交申请。[通用]",
+    )
+    new = tmp_path / "new.docx"
+    result = _redraft(stats, edited, "-o", str(new), "--instructions", "写得更简练")
+    assert result.exit_code == 0, result.output
+    requests = stub.chat_requests()[before:]
+    assert len(requests) == 2
+    prompt = requests[0].body["messages"][1]["content"]
+    current = prompt.split("<<<正文开始>>>")[1].split("<<<正文结束>>>")[0]
+    assert "【编辑】申请人均通过网上平台提交申请。" in current  # the editor's, marked as such
+    assert "本年新收的政府信息公开申请" in current  # the drafter's own text, unmarked
+    assert "写得更简练" in prompt and "不得因此增加素材中没有的事实" in prompt
+    assert (
+        "保留编辑写的句子“申请人均通过网上平台提交申请。”"
+        in requests[1].body["messages"][-1]["content"]
+    )
+    texts = [p.text for p in Document(str(new)).paragraphs]
+    assert "本年度共收到政府信息公开申请3件。申请人均通过网上平台提交申请。" in texts
+    assert "原 1 段将替换为 1 段（编辑写的句子 1 句，保留 1 句）" in result.output
+
+
+def test_redraft_says_what_will_change_and_dry_run_writes_nothing(stub, tmp_path, monkeypatch):
+    stats, edited = _drafted_and_edited(stub, tmp_path, monkeypatch)
+    stub.queue(*["本年度共收到政府信息公开申请{@applications.new_received}。[统计]"] * 2)
+    new = tmp_path / "new.docx"
+    result = _redraft(stats, edited, "-o", str(new), "--dry-run", "--instructions", "更简练")
+    assert result.exit_code == 0, result.output
+    assert "将删去编辑写的句子：申请人均通过网上平台提交申请。" in result.output
+    assert "本年度共收到政府信息公开申请3件。" in result.output and "未写文件" in result.output
+    assert not new.exists()
+
+
+def test_redraft_again_asks_afresh_while_the_same_request_is_free(stub, tmp_path, monkeypatch):
+    stats, edited = _drafted_and_edited(stub, tmp_path, monkeypatch)
+    answer = "本年度共收到政府信息公开申请{@applications.new_received}。[统计]申请人均通过网上平台提交申请。[通用]"
+    stub.queue(answer)
+    first = _redraft(stats, edited, "-o", str(tmp_path / "a.docx"), "--instructions", "简练")
+    assert first.exit_code == 0, first.output
+    sent = len(stub.chat_requests())
+    same = _redraft(stats, edited, "-o", str(tmp_path / "b.docx"), "--instructions", "简练")
+    assert same.exit_code == 0 and len(stub.chat_requests()) == sent  # from the cache
+    assert "要换一种写法，加 --again" in same.output
+    stub.queue(answer)
+    again = _redraft(
+        stats, edited, "-o", str(tmp_path / "c.docx"), "--instructions", "简练", "--again"
+    )
+    assert again.exit_code == 0, again.output
+    assert len(stub.chat_requests()) == sent + 1
+    stub.queue(answer)
+    more = _redraft(
+        stats, edited, "-o", str(tmp_path / "d.docx"), "--instructions", "简练", "--again"
+    )
+    assert more.exit_code == 0 and len(stub.chat_requests()) == sent + 2  # a third variant
+
+
+def test_offline_redraft_cannot_follow_instructions_and_says_so(tmp_path):
+    stats = stats_file(tmp_path)
+    doc = tmp_path / "r.docx"
+    assert runner.invoke(app, ["draft", str(stats), "-o", str(doc), "--offline"]).exit_code == 0
+    result = _redraft(
+        stats, doc, "-o", str(tmp_path / "n.docx"), "--offline", "--instructions", "简练"
+    )
+    assert result.exit_code == 2 and "离线起草器不能按修改要求改写" in result.output
+    assert not (tmp_path / "n.docx").exists()
