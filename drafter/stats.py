@@ -1,4 +1,4 @@
-"""The statistics of one report: the contract of ../shared/CONTRACT.md as pydantic models.
+"""The statistics of one report: the contract of docs/CONTRACT.md as pydantic models.
 
 Conventions (from the contract):
 - a column left out of a table row is 0; `total` left out is derived, `total` given is checked;

@@ -21,7 +21,7 @@ from drafter.render.html import render_html
 from drafter.render.markdown import render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = Path("/work/shared/seeds/quanzhou-kj-2023-report.txt")
+SEED = ROOT / "tests" / "fixtures" / "real" / "quanzhou-kj-2023.txt"  # the published text
 REAL = ROOT / "tests" / "fixtures" / "real"
 runner = CliRunner()
 
