@@ -557,3 +557,28 @@ def test_offline_redraft_cannot_follow_instructions_and_says_so(tmp_path):
     )
     assert result.exit_code == 2 and "离线起草器不能按修改要求改写" in result.output
     assert not (tmp_path / "n.docx").exists()
+
+
+def test_draft_previous_offers_year_on_year_changes_to_the_model(stub, tmp_path, monkeypatch):
+    monkeypatch.setenv("DRAFTER_BASE_URL", stub.base_url)
+    monkeypatch.setenv("DRAFTER_MODEL", "m")
+    this_year = base_data()
+    last_year = dict(base_data(), year=2022)
+    last_year["applications"] = dict(last_year["applications"])
+    last_year["applications"]["carried_forward"] = this_year["applications"]["carried_over"]
+    now = stats_file(tmp_path, this_year)
+    before = tmp_path / "last.yaml"
+    before.write_text(dump_yaml(last_year), encoding="utf-8")
+    stub.answer = lambda body: (
+        "本年度共收到政府信息公开申请{@applications.new_received}，与上年{yoy.applications.new_received}。[统计]"
+        if "（二）依申请公开" in body["messages"][1]["content"]
+        else None
+    )
+    out = tmp_path / "r.docx"
+    result = runner.invoke(app, ["draft", str(now), "-o", str(out), "--previous", str(before)])
+    assert result.exit_code == 0, result.output
+    prompts = [r.body["messages"][1]["content"] for r in stub.chat_requests()]
+    requests = next(p for p in prompts if "（二）依申请公开" in p)
+    assert "{yoy.applications.new_received}" in requests and "上年3件，本年3件" in requests
+    texts = [p.text for p in Document(str(out)).paragraphs]
+    assert "本年度共收到政府信息公开申请3件，与上年持平。" in texts
