@@ -22,6 +22,7 @@ from typing import Any
 
 from drafter.offline import chinese_count
 from drafter.quantities import PLACEHOLDER, Quantity
+from drafter.report import sentence_spans
 from drafter.resources import structured_dir
 from drafter.yamlsource import read_trusted_yaml
 
@@ -38,7 +39,6 @@ _CN_HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][�
 _ENUMERATED = re.compile(r"^(?:[一二三四五六七八九十]+是|首先|其次|再次|最后|此外)")
 _EMPHASIS = re.compile(r"\*\*([^*\n]{1,300})\*\*|__([^_\n]{1,300})__")
 _SENTENCE_END = re.compile(r"[。！？!?][”’」』）)]?")
-_DIRECTION_BEFORE = re.compile(r"(?:增加|增长|上升|提高|提升|减少|下降|降低|回落)$")
 
 
 @dataclass(frozen=True)
@@ -293,13 +293,7 @@ def _strip_talk(text: str, heading: str, first: bool, removed: list[str]) -> str
 
 def _split(text: str) -> list[str]:
     """Sentences, each with its closing mark (and a closing quote or parenthesis)."""
-    out, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        out.append(text[start : match.end()])
-        start = match.end()
-    if start < len(text):
-        out.append(text[start:])
-    return [s for s in out if s.strip()]
+    return [text[start:end] for start, end in sentence_spans(text)]
 
 
 def normalise_placeholders(text: str, quantities: Mapping[str, Quantity]) -> str:

@@ -16,7 +16,6 @@ deterministic.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from drafter.llm import ChatModel, ModelError
 from drafter.offline import OfflineDrafter
 from drafter.prompting import Prompts, build_messages
 from drafter.quantities import Quantity, fill, plain_label
-from drafter.report import EDITOR, Mark, Paragraph, Span
+from drafter.report import EDITOR, Mark, Paragraph, Span, bare_text
 from drafter.stats import Stats
 from drafter.verify import Verifier, drafted_findings
 
@@ -250,12 +249,12 @@ class LLMDrafter:
         out = Review()
         cleaned = clean_answer(text, heading, self.quantities)
         redraft = self.redrafts.get(part)
-        editor = {_bare(s) for s in redraft.editor} if redraft is not None else set()
+        editor = {bare_text(s) for s in redraft.editor} if redraft is not None else set()
 
         def author(sentence: str) -> str:
             """Who answers for a sentence: the editor's sentences kept in a redraft are the
             editor's (not checked for sources), the rest the model's."""
-            return EDITOR if _bare(sentence) in editor else self.chat.id
+            return EDITOR if bare_text(sentence) in editor else self.chat.id
 
         for index, sentences in enumerate(cleaned.paragraphs):
             paragraph = self._filled(sentences)
@@ -351,8 +350,8 @@ class LLMDrafter:
 
     def _keep_editor(self, review: Review, redraft: Redraft) -> None:
         """The editor's sentences the new text lacks: sent back once, then reported."""
-        text = _bare("".join(p.text for p in review.paragraphs))
-        redraft.dropped = [s for s in redraft.editor if _bare(s) not in text]
+        text = bare_text("".join(p.text for p in review.paragraphs))
+        redraft.dropped = [s for s in redraft.editor if bare_text(s) not in text]
         for sentence in redraft.dropped:
             review.issues.append(
                 Issue(
@@ -375,10 +374,6 @@ def _tag_editor(paragraph: str, editor: set[str]) -> str:
         sentence = paragraph[start:end]
         out.append(("【编辑】" if sentence.strip() in editor else "") + sentence.strip())
     return "".join(out)
-
-
-def _bare(text: str) -> str:
-    return re.sub(r"[\s，,。；;：:、！？!?“”\"'（）()【】]", "", text)
 
 
 def _short(sentence: str, limit: int = 60) -> str:

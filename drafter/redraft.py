@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import io
-import re
 from dataclasses import dataclass, field
 
 from drafter.docprops import AI_PROPERTY, PROVENANCE_PROPERTY, provenance
@@ -24,6 +23,7 @@ from drafter.read.tables import normalise
 from drafter.report import (
     Paragraph,
     Provenance,
+    bare_text,
     paragraph_fingerprint,
     record_provenance,
     sentence_fingerprint,
@@ -123,7 +123,7 @@ def redraft(
     else:
         new = drafter.section(part, fee_statement=fee_statement)
     written = "".join(p.text for p in new)
-    dropped = [s for s in editor if _bare(s) not in _bare(written)]
+    dropped = [s for s in editor if bare_text(s) not in bare_text(written)]
 
     template = next((e for e in old_paragraphs if element_text(e).strip()), None)
     anchor = heading
@@ -156,10 +156,6 @@ def redraft(
     out = io.BytesIO()
     document.save(out)
     return Redrafted(out.getvalue(), old_texts, new, editor, dropped)
-
-
-def _bare(text: str) -> str:
-    return re.sub(r"[\s，,。；;：:、！？!?“”\"'（）()]", "", text)
 
 
 def _update_records(  # type: ignore[no-untyped-def]

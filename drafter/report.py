@@ -58,6 +58,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def bare_text(text: str) -> str:
+    """Text without whitespace and punctuation: to tell whether a sentence survives a rewrite."""
+    return re.sub(r"[\s，,。；;：:、！？!?“”\"'‘’（）()【】]", "", text)
+
+
 def sentence_fingerprint(text: str) -> str:
     """What identifies a sentence a drafter wrote (whitespace aside)."""
     return hashlib.sha256(re.sub(r"\s+", "", text).encode("utf-8")).hexdigest()[:12]
