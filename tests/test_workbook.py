@@ -425,7 +425,7 @@ def test_cached_results_are_used_and_other_functions_need_them(tmp_path: Path):
     assert back.applications.carried_over.total == 1
 
 
-@pytest.mark.skipif(shutil.which("libreoffice") is None, reason="LibreOffice is not installed")
+@pytest.mark.skipif(shutil.which("localc") is None, reason="LibreOffice Calc is not installed")
 def test_a_workbook_saved_by_a_spreadsheet_program_reads_the_same(tmp_path: Path):
     """LibreOffice Calc opens the workbook, computes the formulas and saves their results."""
     stats = load_data(base_data())
