@@ -220,7 +220,7 @@ def _paragraphs(
                 before, lead = _last_sentence(out.pop()[0])
                 if before.strip():
                     out.append((before, False))
-            out.append((lead + "".join(table), True))
+            out.append((_cited(lead)[0] + "".join(table), True))
             table = []
 
     for block in blocks:
