@@ -335,6 +335,11 @@ class LLMDrafter:
                     f"（{plain_label(self.quantities[name])}，填入后为“{self.quantities[name].text()}”）；"
                     "如果说的不是这个数，删去“" + quoted + "”"
                 )
+            elif code == "W-NUM-UNSURE":
+                instruction = (
+                    f"“{_short(sentence)}”：数字只能用占位符写。“{quoted}”如果是列出的某个数，"
+                    "用它的占位符代替；否则删去"
+                )
             else:
                 instruction = f"“{_short(sentence)}”：“{quoted}”与统计数据不符，删去这个数"
         elif code == "E-NUM-PERCENT":

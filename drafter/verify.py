@@ -613,7 +613,8 @@ class Verifier:
                 "W-NUM-UNSURE",
                 f"“{mention.text}”与{names}数值相同，但上下文看不出说的是同一个数；"
                 "请确认（同一数值可能属于不同概念，如政策性文件与行政规范性文件）",
-                replace(where, quantity=matching[0].quantity.name),
+                # the one quantity it may be, for a model to use its placeholder
+                replace(where, quantity=matching[0].quantity.name if len(matching) == 1 else None),
             )
         other_unit = [
             q for _, q in self._with_value(None).get(value, ()) if not _unit_fits(q, unit)

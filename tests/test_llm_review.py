@@ -278,3 +278,15 @@ def test_marked_claims_are_highlighted_and_commented_in_word(drafted):
     highlighted = [r.text for p in document.paragraphs for r in p.runs if r.font.highlight_color]
     assert "在全市考评中获评优秀等次" in highlighted
     assert any("W-CLAIM-UNSOURCED" in c.text for c in document.comments)
+
+
+def test_a_number_of_unclear_meaning_is_asked_for_as_a_placeholder_not_to_confirm():
+    chat = ScriptedChat(
+        {MANAGEMENT: ["落实“三审”要求，全年审核把关4次。[素材1]", "落实“三审”要求。[素材1]"]}
+    )
+    *_, drafter = sample_drafter(chat)
+    [paragraph] = drafter.section("overall.management")
+    assert not paragraph.marks
+    text = feedback(chat, 1)
+    assert "“4次”如果是列出的某个数，用它的占位符代替；否则删去" in text
+    assert "请确认" not in text

@@ -128,6 +128,27 @@ def test_approximate_forms():
     assert verify_text("共收到政府信息公开申请近3件。") == []
 
 
+def test_approximate_forms_with_the_same_meaning_agree():
+    data = dict(
+        base_data(), facts=facts(("site", "在网站发布各类信息", 800, "条", {"approx": "多"}))
+    )
+    for same in ("800余条", "超过800条", "逾800条", "800条以上"):
+        assert verify_text(f"在网站发布各类信息{same}。", data) == [], same
+    for other in ("近800条", "约800条", "900多条"):
+        assert codes(verify_text(f"在网站发布各类信息{other}。", data)) == ["E-NUM-APPROX"], other
+
+
+def test_a_rate_above_one_hundred_percent_is_an_error():
+    data = dict(
+        base_data(),
+        facts=facts(("p", "发布政策", 24, "条", {}), ("i", "政策解读", 25, "条", {})),
+    )
+    found = verify_text("发布政策24条、政策解读25条，政策解读覆盖率达104.2%。", data)
+    assert codes(found) == ["E-NUM-PERCENT"] and "不能超过100%" in found[0].message
+    growth = verify_text("发布政策24条，同比增长150%。", data, base_data())
+    assert "E-NUM-PERCENT" not in codes(growth)  # a growth may exceed 100%
+
+
 def test_chinese_numerals_are_checked_like_digits():
     assert codes(verify_text("受理政府信息公开申请十五件。")) == ["E-NUM-MISMATCH"]
 
