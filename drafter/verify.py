@@ -1046,7 +1046,14 @@ def verify_report(
 
     layout = layout or load_layout(stats.format)
     verifier = Verifier(stats, layout, quantities(stats, layout), previous)
-    material = Material(stats, verifier.provenance, layout)
+    drafters = (rp.OFFLINE, rp.EDITOR, rp.DOCUMENT)
+    by_model = (
+        any(a not in drafters for a in report.provenance.sentences.values())
+        if report.provenance is not None
+        else any(p.author not in drafters for p in report.paragraphs())
+    )
+    # what a model wrote is checked against the notes (built only when there is any)
+    material = Material(stats, verifier.provenance, layout) if by_model else None
     findings: list[Finding] = []
     for heading, number, paragraph in report.located_paragraphs():
         where = Location(section=heading, paragraph=number, file=file)
@@ -1057,9 +1064,10 @@ def verify_report(
         else:
             own = paragraph.author
             author = lambda _sentence, own=own: own  # noqa: E731
-        findings += drafted_findings(
-            paragraph.text, where, paragraph.spans, author, material, numbers, verifier
-        )
+        if material is not None:
+            findings += drafted_findings(
+                paragraph.text, where, paragraph.spans, author, material, numbers, verifier
+            )
         if paragraph.author not in ("offline", "editor", "document"):
             findings.append(
                 Finding(
