@@ -123,7 +123,7 @@ class Material:
             self.notes[part] = "\n".join(self._note(str(i)) for i in items if i is not None)
         self.text = "\n".join([*self.notes.values(), self.labels])
         self.pairs = pairs(self.text)
-        self._parts = {}
+        self._parts: dict[str, str] = {}
         if layout is not None:
             from drafter.cleaning import heading_key
 
