@@ -365,7 +365,7 @@ def _drafter(
     again: bool = False,
 ) -> Any:
     """The drafter for `draft` and `redraft`, with a live line per part when a model drafts."""
-    from drafter.draft import choose_drafter, drafting_quantities
+    from drafter.draft import choose_drafter, correction_notices
     from drafter.draft import style_from as read_style
 
     style = read_style(style_from, layout) if style_from is not None else None
@@ -390,9 +390,8 @@ def _drafter(
         again=again,
     )
     err.print(Text(notice, style="cyan"))
-    if getattr(drafter, "chat", None) is not None:
-        for line in drafting_quantities(stats, layout, previous)[1]:
-            err.print(Text(line, style="yellow"))
+    for line in correction_notices(getattr(drafter, "corrected", [])):
+        err.print(Text(line, style="yellow"))
     prepare = getattr(drafter, "prepare", None)
     if prepare is not None and err.is_terminal:
         from rich.live import Live

@@ -109,19 +109,23 @@ def _cover_letter(stats: Stats, title: str, drafter: Drafter) -> CoverLetter:
 
 def drafting_quantities(
     stats: Stats, layout: Layout, previous: Stats | None = None
-) -> tuple[dict[str, Quantity], list[str]]:
-    """The quantities a model drafts with, and what the user should know about them: a fact
-    that contradicts its table cell is offered with the table's value (and said so); with
+) -> tuple[dict[str, Quantity], list[tuple[Quantity, Quantity]]]:
+    """The quantities a model drafts with, and the facts changed for it (as given, as
+    drafted): a fact that contradicts its table cell is offered with the table's value; with
     last year's statistics, the changes since last year are offered too."""
     found, corrected = with_table_values(stats, quantities(stats, layout))
-    notices = [
+    if previous is not None:
+        found.update(year_on_year(found, quantities(previous, layout)))
+    return found, corrected
+
+
+def correction_notices(corrected: list[tuple[Quantity, Quantity]]) -> list[str]:
+    """What the user should know about facts drafted with the table's value."""
+    return [
         f"事实 {given.name}（{given.label}，{given.text()}）与表格不符，起草时按表格写作"
         f"{drafted.text()}"
         for given, drafted in corrected
     ]
-    if previous is not None:
-        found.update(year_on_year(found, quantities(previous, layout)))
-    return found, notices
 
 
 def choose_drafter(
@@ -149,7 +153,7 @@ def choose_drafter(
     if previous is not None:
         as_given.update(year_on_year(as_given, quantities(previous, layout)))
     offline_drafter = OfflineDrafter(stats, layout, as_given)
-    known, _ = drafting_quantities(stats, layout, previous)
+    known, corrected = drafting_quantities(stats, layout, previous)
     spec = resolve_model(model_id, offline=offline)
     if spec is None:
         why = "（--offline）" if offline else "：未配置模型（见 drafter models）"
@@ -169,7 +173,7 @@ def choose_drafter(
         style=style,
         instructions=instructions,
         progress=progress,
-        corrected=with_table_values(stats, quantities(stats, layout))[1],
+        corrected=corrected,
         previous=previous,
         again=again,
     )

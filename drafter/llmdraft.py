@@ -28,7 +28,7 @@ from drafter.llm import ChatModel, ModelError
 from drafter.offline import OfflineDrafter
 from drafter.prompting import Prompts, build_messages
 from drafter.quantities import Quantity, fill, plain_label
-from drafter.report import EDITOR, Mark, Paragraph, Span, bare_text
+from drafter.report import EDITOR, Mark, Paragraph, Span, bare_text, sentence_spans
 from drafter.stats import Stats
 from drafter.verify import Verifier, drafted_findings
 
@@ -60,11 +60,10 @@ class Review:
 
 @dataclass
 class Redraft:
-    """What redrafting a part an editor changed asks for, and what came of it."""
+    """What redrafting a part an editor changed starts from."""
 
     current: list[str]  # the part's paragraphs as the editor left them
     editor: list[str]  # the sentences the editor wrote (no drafter wrote them)
-    dropped: list[str] = field(default_factory=list)  # editor sentences the new text lacks
 
 
 class LLMDrafter:
@@ -356,8 +355,7 @@ class LLMDrafter:
     def _keep_editor(self, review: Review, redraft: Redraft) -> None:
         """The editor's sentences the new text lacks: sent back once, then reported."""
         text = bare_text("".join(p.text for p in review.paragraphs))
-        redraft.dropped = [s for s in redraft.editor if bare_text(s) not in text]
-        for sentence in redraft.dropped:
+        for sentence in (s for s in redraft.editor if bare_text(s) not in text):
             review.issues.append(
                 Issue(
                     EDITOR_DROPPED,
@@ -372,8 +370,6 @@ class LLMDrafter:
 
 def _tag_editor(paragraph: str, editor: set[str]) -> str:
     """The paragraph with each sentence the editor wrote preceded by 【编辑】."""
-    from drafter.report import sentence_spans
-
     out = []
     for start, end in sentence_spans(paragraph):
         sentence = paragraph[start:end]

@@ -20,7 +20,7 @@ from drafter.llm import ChatModel
 from drafter.llmdraft import LLMDrafter
 from drafter.load import load_stats
 from drafter.offline import OfflineDrafter
-from drafter.quantities import quantities, with_table_values
+from drafter.quantities import quantities
 from drafter.read.document import read_document
 from drafter.render.docx import render_docx
 from drafter.verify import verify_report
@@ -33,7 +33,7 @@ PROACTIVE = "（一）主动公开方面"
 def sample_drafter(chat, stats=None, previous=None, repairs: int = 2):
     stats = stats or load_stats(SAMPLE)
     layout = load_layout(stats.format)
-    known, _ = drafting_quantities(stats, layout, previous)
+    known, corrected = drafting_quantities(stats, layout, previous)
     model = ChatModel(chat, id="fake-model", endpoint="fake://", model="fake", parameters={})
     drafter = LLMDrafter(
         stats,
@@ -43,7 +43,7 @@ def sample_drafter(chat, stats=None, previous=None, repairs: int = 2):
         OfflineDrafter(stats, layout, quantities(stats, layout)),
         repairs=repairs,
         workers=1,
-        corrected=with_table_values(stats, quantities(stats, layout))[1],
+        corrected=corrected,
         previous=previous,
     )
     return stats, layout, drafter
