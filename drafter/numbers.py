@@ -241,6 +241,11 @@ def _skip_regex() -> re.Pattern[str]:
 
 
 @cache
+def units() -> tuple[str, ...]:
+    """The measure words and units a number may carry (structured/reference/numbers.yaml)."""
+    return tuple(_reference()["units"])
+
+
 def _number_regex() -> re.Pattern[str]:
     units = sorted(_reference()["units"], key=len, reverse=True)
     unit = "|".join(re.escape(u) for u in units)

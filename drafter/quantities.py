@@ -118,6 +118,16 @@ def _cell_unit(key: str) -> str:
     return "件"
 
 
+_APPLICANT_HEADERS = (
+    ("natural_person", "自然人"),
+    ("commercial", "商业企业"),
+    ("research", "科研机构"),
+    ("social_welfare", "社会公益组织"),
+    ("legal_service", "法律服务机构"),
+    ("other", "其他"),
+)
+
+
 def quantities(stats: Stats, layout: Layout) -> dict[str, Quantity]:
     """The provenance set of one report: facts, table cells and derived values."""
     found: dict[str, Quantity] = {}
@@ -171,6 +181,17 @@ def quantities(stats: Stats, layout: Layout) -> dict[str, Quantity]:
         "表三 · 本年新收与上年结转合计（本年应办理的申请）",
         "derived",
     )
+    # 收办 / 受理并办理: what was handled this year, new and carried over, per column too
+    new, carried = stats.applications.new_received, stats.applications.carried_over
+    for column, header in (*_APPLICANT_HEADERS, ("organisations", "法人或其他组织合计")):
+        columns = APPLICANT_COLUMNS[1:] if column == "organisations" else (column,)
+        add(
+            f"{CELL_PREFIX}applications.handled.{column}",
+            _sum([row.value(c) for row in (new, carried) for c in columns]),
+            "件",
+            f"表三 · 本年新收与上年结转合计 · {header}",
+            "derived",
+        )
     add(
         f"{CELL_PREFIX}applications.results.disclosed_or_partial",
         _sum([results.disclosed.value(TOTAL), results.partially_disclosed.value(TOTAL)]),

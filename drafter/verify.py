@@ -42,11 +42,13 @@ if TYPE_CHECKING:
     from drafter.grounding import Material
 
 STRONG = 0.6  # a fact's label overlaps its context this much: the context names it
-AUTHORITATIVE = 4  # a table concept named this specifically outranks any fact
+AUTHORITATIVE = 4  # a table concept named this specifically outranks any fact …
+EXACT = 0.9  # … unless a fact's label stands (nearly) word for word before the number
 TIE = 0.3  # concepts named within this score of the best are equally likely
 WEAK = 0.3  # … this much: the context is compatible with it
 CLAUSE_BREAKS = "，,、；;：:（）()\n"
 SENTENCE_BREAKS = "。！？!?；;\n"
+ENUMERATION_BREAKS = "、，,"  # marks between the numbers of one enumeration
 
 # Table quantities are counted in 件 in the tables; prose counts the same things in these.
 COUNT_UNITS = {"件", "份", "个", "项", "宗", "起", "次"}
@@ -80,6 +82,31 @@ def concepts() -> tuple[Concept, ...]:
     )
 
 
+@dataclass(frozen=True)
+class Rate:
+    name: str
+    near: tuple[str, ...]
+    not_: tuple[str, ...]
+    topic: tuple[str, ...]
+    parts: tuple[str, ...]
+    bases: tuple[str, ...]
+
+
+@cache
+def rates() -> tuple[Rate, ...]:
+    return tuple(
+        Rate(
+            r["name"],
+            tuple(r["near"]),
+            tuple(r.get("not", ())),
+            tuple(r.get("topic", ())),
+            tuple(r["part"]),
+            tuple(r["base"]),
+        )
+        for r in _reference().get("rates", ())
+    )
+
+
 # ---- context -----------------------------------------------------------------------------------
 
 
@@ -97,6 +124,7 @@ class Context:
 
 
 _SUBORDINATE = ("因", "由于", "系", "于")
+_EMPTY_WORDS = ("计", "共", "共有", "共计", "达", "达到", "为", "约为", "总数为", "数量为")
 _TRAILING_REMARK = re.compile(r"[（(][^（）()]*[）)]\s*$")
 
 
@@ -124,8 +152,26 @@ def context_of(text: str, mention: Mention, following: int | None = None) -> Con
     bare = _TRAILING_REMARK.sub("", before)
     cut = max((bare.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
     clause = bare[cut + 1 :]
-    if not clause.strip() and cut > 0 and bare[cut] == "、":
-        # "发布信息145期、752条": the second number shares the words of the first.
+    if (
+        clause.strip() in _EMPTY_WORDS
+        and cut > 0
+        and bare[cut] in "，,"
+        and not _ends_with_number(bare[:cut])
+    ):
+        # "以信访举报投诉类申请为主，计20件", "申请人以自然人为主，共47件": a clause of no
+        # words of its own counts what the clause before it names.
+        head = bare[:cut]
+        previous = max((head.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
+        clause = head[previous + 1 :] + clause
+    elif (
+        not clause.strip()
+        and cut > 0
+        and bare[cut] in ENUMERATION_BREAKS
+        and _ends_with_number(bare[:cut])
+    ):
+        # "发布信息145期、752条" or "145期，752条": the second number shares the words of
+        # the first (its clause is empty), whichever mark separates them; not after words
+        # ("其中17件结果维持，4件尚未审结": the 4件 has its own words after it).
         head = bare[:cut]
         previous = max((head.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
         clause = head[previous + 1 :]
@@ -154,12 +200,27 @@ def context_of(text: str, mention: Mention, following: int | None = None) -> Con
         scope = subject + before[max(opened) :] + tail[:stop]
         scope_at = len(subject) + len(before) - max(opened)
     else:
-        scope = before + tail
+        # the rest of the sentence up to the next number, whose words are its own
+        scope = before + (tail if following is None else text[mention.end : min(following, end)])
         scope_at = len(before)
     paragraph = text[:start] + before + tail
     return Context(
         text[start:end], before, clause, tail[:stop], rest, scope, subject, paragraph, scope_at
     )
+
+
+@cache
+def _number_at_end() -> re.Pattern[str]:
+    from drafter.numbers import units
+
+    unit = "|".join(re.escape(u) for u in sorted(units(), key=len, reverse=True))
+    return re.compile(
+        rf"[0-9０-９零〇一二两三四五六七八九十百千万亿]\s*(?:多|余)?\s*(?:{unit})?\s*(?:以上)?\s*$"
+    )
+
+
+def _ends_with_number(text: str) -> bool:
+    return _number_at_end().search(text) is not None
 
 
 def _bigrams(text: str) -> set[str]:
@@ -184,6 +245,23 @@ def label_scores(
     local = sum(weight(w) for w in words & _bigrams(context.clause + context.after)) / total
     wide = sum(weight(w) for w in words & _bigrams(context.before + context.after)) / total
     return local, wide
+
+
+def _ends_alike(label: str, context: Context) -> bool:
+    """Whether the thing a fact's label counts (its last word: 行政复议 in "因政府信息公开引起
+    行政复议") stands in the number's clause: near-exact labels differ before it, not in it."""
+    core = re.sub(r"[（(][^）)]*[）)]|[\s\W\d_a-zA-Z]+", "", label)
+    return len(core) >= 2 and core[-2:] in context.clause + context.after
+
+
+OTHER_WORDS = 3  # a clause with this many character pairs of its own speaks of something else
+
+
+def _other_words(label: str, context: Context) -> bool:
+    """Whether the number's own clause says much that the fact's label does not: then the
+    number is about something else, and the fact, however close, does not contradict it."""
+    own = _bigrams(context.clause) - _bigrams(label) - _STOP_BIGRAMS
+    return len(own) >= OTHER_WORDS
 
 
 def label_score(label: str, context: Context, weights: dict[str, float] | None = None) -> float:
@@ -275,6 +353,56 @@ def _nearest(text: str, at: int, word: str, exclude: tuple[str, ...]) -> int | N
 
 def concept_score(concept: Concept, context: Context) -> float:
     return concept_match(concept, context).rank
+
+
+# ---- breakdowns ----------------------------------------------------------------------------------
+
+BREAKDOWN_WORDS = ("其中", "包括")
+_APPLICANT_ROWS = frozenset(("@applications.new_received", "@applications.carried_over"))
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A number listed after 其中: one item of a whole stated before it ("开展政策问答36期，
+    其中，市本级12期、甲区10期"). `whole` names the quantities the whole was verified as."""
+
+    whole: tuple[str, ...]  # in the order the text states them
+    item: str  # the item's own words (市本级), without the lead-in
+
+
+def breakdown_wholes(text: str, mentions: Sequence[Mention], index: int) -> list[Mention]:
+    """The number a breakdown item belongs to: the last of the same unit before 其中 in its
+    sentence, or, when 其中 opens the sentence, the first of the sentence before, its
+    subject ("新收236件，另有上年结转10件。其中，自然人申请212件": the 236)."""
+    mention = mentions[index]
+    bounds = sentences(text)
+    here = next((i for i, (s, e) in enumerate(bounds) if s <= mention.start < e), None)
+    if here is None:
+        return []
+    start = bounds[here][0]
+    head = text[start : mention.start]
+    opened = max(head.rfind(w) for w in BREAKDOWN_WORDS)
+    if opened < 0:
+        return []
+    opened += start
+    earlier = [
+        m for m in mentions[:index] if m.end <= opened and not m.percent and m.unit == mention.unit
+    ]
+    inside = [m for m in earlier if m.start >= start]
+    if inside:
+        return inside[-1:]
+    if here and not text[start:opened].strip(" \t，,：:"):
+        previous = bounds[here - 1][0]
+        return [m for m in earlier if m.start >= previous][:1]
+    return []
+
+
+def _item_words(context: Context) -> str:
+    words = context.clause
+    for word in BREAKDOWN_WORDS:
+        if word in words:
+            words = words[words.rfind(word) + len(word) :]
+    return words.strip(" \t，,：:、（）()")
 
 
 # ---- sources -------------------------------------------------------------------------------------
@@ -396,6 +524,7 @@ class Verifier:
         by its context."""
         findings: list[Finding] = []
         mentions = [m for m in find_numbers(text) if not _category_count(m)]
+        wholes: dict[int, tuple[str, ...]] = {}  # what each whole of a breakdown was verified as
         for index, mention in enumerate(mentions):
             located = _at(where, text, mention)
             source = _source_of(mention, trusted)
@@ -419,9 +548,15 @@ class Verifier:
                 )
                 continue
             if mention.percent and not self._named_percent(mention, context):
-                # "予以公开和部分公开合计占办结总数的39.9%": the words before 占 name the
-                # part, whatever number stands earlier in the sentence.
-                if self._named_share(mention, context, located) == []:
+                rate = self._rate(mention, context, located)
+                if rate is not None:
+                    findings.extend(rate)
+                    continue
+                # "予以公开和部分公开合计占办结总数的39.9%", "自然人申请占99.5%": the words
+                # right before 占 name the part, whatever number stands earlier in the sentence.
+                named = self._named_share(mention, context, located)
+                if named is not None:
+                    findings.extend(named)
                     continue
                 same_sentence = [
                     m
@@ -439,11 +574,15 @@ class Verifier:
                         self._percentage(mention, part, mentions[:index], text, located, base)
                     )
                     continue
-                named = self._named_share(mention, context, located)
-                if named is not None:
-                    findings.extend(named)
-                    continue
-            findings.extend(self._number(mention, context, located))
+            breakdown = None
+            candidates = breakdown_wholes(text, mentions, index)
+            if candidates:
+                for whole in candidates:
+                    if whole.start not in wholes:
+                        wholes[whole.start] = self._identify(whole, context_of(text, whole))
+                names = tuple(dict.fromkeys(n for w in candidates for n in wholes[w.start]))
+                breakdown = Breakdown(names, _item_words(context))
+            findings.extend(self._number(mention, context, located, breakdown))
         findings.extend(self._claims(text, where))
         return findings
 
@@ -543,13 +682,68 @@ class Verifier:
                 )
         return out
 
-    def _number(self, mention: Mention, context: Context, where: Location) -> list[Finding]:
+    def _identify(self, mention: Mention, context: Context) -> tuple[str, ...]:
+        """The quantities a number is verified as: equal in value and named by its words."""
+        names: list[str] = []
+        for value, unit in mention.readings():
+            for source in self._sources(mention, context, value, unit):
+                if not _value_fits(mention, source.quantity, value):
+                    continue
+                if (source.table and source.score > 0) or source.score >= WEAK:
+                    names.append(source.quantity.name)
+        return tuple(dict.fromkeys(names))
+
+    def _parts(
+        self, breakdown: Breakdown, context: Context, sources: list[Source], unit: str | None
+    ) -> tuple[list[Quantity], list[Quantity]]:
+        """The parts of a breakdown's whole an item may be (the parts of a fact; the same
+        column of a table row: 收办 218件，其中自然人 217件 is 新收 + 结转 of 自然人), and
+        those the item's own words name."""
+        parts: list[Quantity] = []
+        named: list[Quantity] = []
+        item = breakdown.item
+        for name in breakdown.whole:
+            fact = self.stats.fact(name)
+            if fact is not None:
+                for part in fact.parts:
+                    quantity = self.quantities.get(part)
+                    if quantity is not None and _unit_fits(quantity, unit):
+                        parts.append(quantity)
+                        local, _ = label_scores(quantity.label, context, self.weights)
+                        if (len(item) >= 2 and item in quantity.label) or local >= STRONG:
+                            named.append(quantity)
+                continue
+            for source in sources:
+                row, _, column = source.quantity.name.rpartition(".")
+                if not (source.table and source.local and row in _APPLICANT_ROWS):
+                    continue
+                quantity = self.quantities.get(f"{name}.{column}")
+                if quantity is not None and quantity.name != source.quantity.name:
+                    # the item's own applicant column of the whole's row, or of its own row
+                    # ("共需办理236件，其中自然人提出201件，占新收申请的85.17%")
+                    parts += [quantity, source.quantity]
+                    named += [quantity, source.quantity]
+        # facts that share the item's name ("政策问答 市本级" for the item 市本级)
+        if len(item) >= 2:
+            for _, quantity in self._fitting(unit):
+                if quantity.kind == "fact" and item in quantity.label and quantity not in parts:
+                    parts.append(quantity)
+                    named.append(quantity)
+        return parts, named
+
+    def _number(
+        self,
+        mention: Mention,
+        context: Context,
+        where: Location,
+        breakdown: Breakdown | None = None,
+    ) -> list[Finding]:
         """No finding when any reading of the mention (1.5万人次: 15000 人次 or 1.5 万人次)
         is verified; else the finding of its first reading."""
         where = _with_sentence(where, context)
         verdicts = []
         for value, unit in mention.readings():
-            verdict = self._judge(mention, context, value, unit, where)
+            verdict = self._judge(mention, context, value, unit, where, breakdown)
             if verdict is None:
                 return []
             verdicts.append(verdict)
@@ -562,8 +756,17 @@ class Verifier:
         value: Decimal,
         unit: str | None,
         where: Location,
+        breakdown: Breakdown | None = None,
     ) -> Finding | None:
         sources = self._sources(mention, context, value, unit)
+        if breakdown is not None:
+            # An item of a breakdown is a part: its own parts first, never the whole.
+            parts, named_parts = self._parts(breakdown, context, sources, unit)
+            if any(_value_fits(mention, q, value) for q in named_parts or parts):
+                return None
+            if named_parts:
+                return self._mismatch(mention, named_parts[0], where)
+            sources = [s for s in sources if s.quantity.name not in breakdown.whole]
         named = [s for s in sources if s.table and s.score > 0]
         governing = sorted((s for s in named if s.local), key=lambda s: -s.score)
         further = sorted((s for s in named if not s.local), key=lambda s: -s.score)
@@ -573,10 +776,34 @@ class Verifier:
         equal = {id(s) for s in sources if _value_fits(mention, s.quantity, value)}
 
         def fits(candidates: list[Source], margin: float) -> bool:
+            if candidates and value and candidates[0].quantity.value == 0:
+                # a block that is 0 has no outcomes to state: "行政诉讼案件0件，结果维持2件"
+                # speaks of the 行政复议 named before it, if any named quantity has the value
+                return any(id(s) in equal for s in candidates)
             return bool(candidates) and any(
                 id(s) in equal and s.score >= candidates[0].score - margin for s in candidates
             )
 
+        declined: Quantity | None = None  # a fact the words recall but do not name
+
+        # A fact whose label the text repeats word for word is what the text states, even
+        # where a table word stands in it ("备案审查行政复议案件56件" is not 表四's 行政复议).
+        # Of several, the longest label: "承办人大代表建议和政协委员提案58件" is the whole,
+        # not its part 政协委员提案.
+        exact = sorted(
+            (s for s in facts if s.local >= EXACT and _ends_alike(s.quantity.label, context)),
+            key=lambda s: (-s.local, -len(_bigrams(s.quantity.label))),
+        )
+        if exact:
+            top = len(_bigrams(exact[0].quantity.label))
+            if any(
+                id(s) in equal
+                and s.local >= exact[0].local - 0.05
+                and len(_bigrams(s.quantity.label)) >= top - 1
+                for s in exact
+            ):
+                return None
+            return self._mismatch(mention, exact[0].quantity, where)
         # A specific table concept (现行有效 + 规范性文件) is authoritative: the tables are the
         # official figures, and a fact saying otherwise is a contradiction, not a source.
         if governing and governing[0].specific >= AUTHORITATIVE:
@@ -592,10 +819,20 @@ class Verifier:
             if own:
                 if any(id(s) in equal and s.local >= own[0].local - 0.1 for s in own):
                     return None
-                return self._mismatch(mention, own[0].quantity, where)
-            if fits(facts, 0.25) or any(id(s) in equal for s in further):
-                return None
-            return self._mismatch(mention, facts[0].quantity, where)
+                if not _other_words(own[0].quantity.label, context):
+                    return self._mismatch(mention, own[0].quantity, where)
+                declined = own[0].quantity
+            else:
+                # Named only earlier in the sentence: the fact is this number's only if the
+                # number's own words add nothing ("发布各类信息145期，752条"); a number whose
+                # own words speak of something else is not the fact's, nor is an item named
+                # only by the lead-in of its breakdown.
+                lead = [s for s in facts if not _other_words(s.quantity.label, context)]
+                if fits(lead, 0.25) or any(id(s) in equal for s in further):
+                    return None
+                if lead and breakdown is None:
+                    return self._mismatch(mention, lead[0].quantity, where)
+                declined = facts[0].quantity
         if governing:
             if fits(governing, TIE):
                 return None
@@ -603,7 +840,11 @@ class Verifier:
         if fits(further, TIE):
             return None  # words further on confirm the value; they never contradict it
         matching = [s for s in sources if id(s) in equal]
-        if any(s.score >= WEAK for s in matching):
+        if any(
+            s.score >= WEAK
+            and (s.table or s.local >= WEAK or not _other_words(s.quantity.label, context))
+            for s in matching
+        ):
             return None
         if matching:
             names = "、".join(_describe(s.quantity) for s in matching[:2])
@@ -616,8 +857,11 @@ class Verifier:
                 # the one quantity it may be, for a model to use its placeholder
                 replace(where, quantity=matching[0].quantity.name if len(matching) == 1 else None),
             )
+        # the same value in another unit, where the words name that quantity ("收到申请3条")
         other_unit = [
-            q for _, q in self._with_value(None).get(value, ()) if not _unit_fits(q, unit)
+            q
+            for _, q in self._with_value(None).get(value, ())
+            if not _unit_fits(q, unit) and self._named(q, context)
         ]
         if other_unit:
             return Finding(
@@ -626,11 +870,26 @@ class Verifier:
                 f"“{other_unit[0].unit}”",
                 where,
             )
+        if declined is not None:
+            return Finding(
+                "E-NUM-UNKNOWN",
+                f"“{mention.text}”在统计数据中找不到来源；句中提到的{_describe(declined)}"
+                f"为 {declined.text()}，但这个数说的似乎不是同一件事",
+                replace(where, quantity=declined.name),
+            )
         return Finding(
             "E-NUM-UNKNOWN",
             f"“{mention.text}”在统计数据中找不到来源：既不是表格中的数，"
             "也不是统计文件 facts 中的事实",
             where,
+        )
+
+    def _named(self, quantity: Quantity, context: Context) -> bool:
+        """Whether the words around a number name this quantity at all."""
+        if quantity.kind == "fact":
+            return label_score(quantity.label, context, self.weights) >= WEAK
+        return any(
+            concept_score(c, context) > 0 for c in self.concepts if c.quantity == quantity.name
         )
 
     def _mismatch(self, mention: Mention, quantity: Quantity, where: Location) -> Finding:
@@ -650,6 +909,50 @@ class Verifier:
             for q in self.quantities.values()
         )
 
+    def _rate(self, mention: Mention, context: Context, where: Location) -> list[Finding] | None:
+        """ "政府信息公开率为45.9%": a rate of table 三 named by its words, computed from the
+        tables ((予以公开 + 部分公开) ÷ 办结, or one of its usual variants) and compared at the
+        rounding the text shows. None when the words name no such rate."""
+        clause = context.clause
+        rate = next(
+            (
+                r
+                for r in rates()
+                if any(w in clause for w in r.near)
+                and not any(w in clause for w in r.not_)
+                and all(
+                    w in (context.paragraph or context.sentence) or w in (where.section or "")
+                    for w in r.topic
+                )
+            ),
+            None,
+        )
+        if rate is None:
+            return None
+        step = Decimal(1).scaleb(-_decimals(mention))
+        expected = []
+        for part_name in rate.parts:
+            for base_name in rate.bases:
+                part, base = self.quantities.get(part_name), self.quantities.get(base_name)
+                if part is None or base is None or not base.value:
+                    continue
+                exact = Decimal(part.value) / Decimal(base.value) * 100
+                if abs(exact - mention.value) < step:
+                    return []
+                shown = exact.quantize(step, ROUND_HALF_UP)
+                expected.append(
+                    f"{_short(part)}（{part.text()}）÷ {_short(base)}（{base.text()}）= {shown}%"
+                )
+        if not expected:
+            return None  # the tables are blank or zero: nothing to compare with
+        return [
+            Finding(
+                "E-NUM-PERCENT",
+                f"“{mention.text}”与表三算出的{rate.name}不符：" + "；或 ".join(expected[:2]),
+                _with_sentence(where, context),
+            )
+        ]
+
     def _named_share(
         self, mention: Mention, context: Context, where: Location
     ) -> list[Finding] | None:
@@ -659,11 +962,15 @@ class Verifier:
             return None
         named_base = _named_base(context.clause)
         subject = context.before[: context.before.rfind("占")]
-        if named_base is None or named_base not in self.quantities or not subject:
+        if named_base is not None and named_base not in self.quantities:
+            return None
+        # the words right before 占 name the part ("自然人申请占99.5%")
+        head = max((subject.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
+        if not subject[head + 1 :].strip():
             return None
         words = Context(subject, subject, subject, "", scope=subject, scope_at=len(subject))
         parts = [
-            self.quantities[c.quantity]
+            c.quantity
             for c in self.concepts
             if c.quantity in self.quantities
             and c.quantity != named_base
@@ -671,24 +978,44 @@ class Verifier:
         ]
         if not parts:
             return None
-        base = self.quantities[named_base]
-        decimals = _decimals(mention)
-        unit = Decimal(1).scaleb(-decimals)
+        # the base the text names, else the usual bases of the part (its row's total; for an
+        # applicant column also 新收 + 结转 of that column over their sum)
+        pairs = [
+            (part, base)
+            for name in parts
+            for part, base in _share_bases(name, self.quantities)
+            if named_base is None or base == named_base
+        ]
+        if named_base is not None:
+            pairs += [(name, named_base) for name in parts]
+        step = Decimal(1).scaleb(-_decimals(mention))
         shares = []
-        for part in parts:
-            if not base.value:
+        for part_name, base_name in dict.fromkeys(pairs):
+            part, base = self.quantities.get(part_name), self.quantities.get(base_name)
+            if part is None or base is None or not base.value:
                 continue
             exact = Decimal(part.value) / Decimal(base.value) * 100
-            if abs(exact - mention.value) < unit:
+            if abs(exact - mention.value) < step:
                 return []
             shares.append(
-                f"{part.label}（{part.text()}）应为 {exact.quantize(unit, ROUND_HALF_UP)}%"
+                f"{_short(part)}（{part.text()}）÷ {_short(base)}（{base.text()}）"
+                f"= {exact.quantize(step, ROUND_HALF_UP)}%"
             )
+        if not shares and named_base is None:
+            return None  # the tables are blank or zero: nothing to compare with
+        if not shares:
+            base_name = _short(self.quantities[named_base])
+            return [
+                Finding(
+                    "E-NUM-PERCENT",
+                    f"“{mention.text}”的分母{base_name}为 0，无法计算比例",
+                    _with_sentence(where, context),
+                )
+            ]
         return [
             Finding(
                 "E-NUM-PERCENT",
-                f"“{mention.text}”占{base.label}（{base.text()}）的比例与统计数据不符："
-                + "；".join(shares or ["分母为 0，无法计算"]),
+                f"“{mention.text}”与统计数据算出的比例不符：" + "；或 ".join(shares[:2]),
                 _with_sentence(where, context),
             )
         ]
@@ -737,15 +1064,18 @@ class Verifier:
                 )
             ]
         denominators: dict[str, Decimal] = {}
+        table_part = any(
+            q.kind != "fact" and q.value is not None and Decimal(q.value) == part.value
+            for q in self.quantities.values()
+        )
+        # the bases of table 三, for a part that is a table number ("解读23篇，解读率16%"
+        # is no share of the applications, whatever 23 ÷ 142 comes to)
         for name in ("@applications.results.total", "@applications.new_received"):
-            if name in self.quantities:
+            if table_part and name in self.quantities:
                 denominators[self.quantities[name].label] = Decimal(self.quantities[name].value)
-        handled = [
-            self.quantities.get(n)
-            for n in ("@applications.new_received", "@applications.carried_over")
-        ]
-        if all(handled):
-            denominators["本年新收与上年结转合计"] = sum(Decimal(q.value) for q in handled)  # type: ignore[union-attr]
+        handled = self.quantities.get("@applications.handled")
+        if table_part and handled is not None:
+            denominators["本年新收与上年结转合计"] = Decimal(handled.value)
         # A total stated in the text leads its sentence or its paragraph ("共办结185件，……
         # 占XX%"); numbers in the middle are parts, not bases.
         sentence_start = mention.start - len(context_of(text, mention).before)
@@ -763,10 +1093,7 @@ class Verifier:
                 shares[label] = exact.quantize(unit, rounding=ROUND_HALF_UP)
                 if abs(exact - mention.value) < unit:  # rounded or cut at the digits written
                     return []
-        if not any(
-            q.kind != "fact" and q.value is not None and Decimal(q.value) == part.value
-            for q in self.quantities.values()
-        ):
+        if not table_part:
             # The part is no table number ("公开18件……满意率100%"): the percentage is not a
             # share of the tables; it needs a source of its own like any other number.
             return self._number(mention, context_of(text, mention), where)
@@ -1002,6 +1329,28 @@ def _none_claims() -> tuple[tuple[re.Pattern[str], str], ...]:
         ),
         (re.compile(r"未收取(?:任何)?信息处理费"), "@processing_fees.collected_yuan"),
     )
+
+
+def _share_bases(name: str, found: dict[str, Quantity]) -> list[tuple[str, str]]:
+    """(part, base) pairs a share of the quantity `name` is usually taken over."""
+    cell = name.removeprefix("@")
+    if cell.startswith("applications.new_received."):
+        column = cell.rsplit(".", 1)[-1]
+        return [
+            (name, "@applications.new_received"),
+            (f"@applications.handled.{column}", "@applications.handled"),
+        ]
+    if cell.startswith("applications.results.") and cell != "applications.results.total":
+        bases = ("results.total", "handled", "new_received")
+        return [(name, f"@applications.{b}") for b in bases]
+    if cell.startswith("review_litigation.") and cell.count(".") == 2:
+        return [(name, name.rsplit(".", 1)[0])]
+    return []
+
+
+def _short(quantity: Quantity) -> str:
+    """A quantity's name as a reviewer says it: 办结总数, 予以公开与部分公开, 事实“…”."""
+    return _reference().get("short_names", {}).get(quantity.name) or _describe(quantity)
 
 
 def _describe(quantity: Quantity) -> str:

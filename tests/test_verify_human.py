@@ -1,0 +1,257 @@
+"""Numbers in prose written by people, not by drafter: the shapes real reports use.
+
+Each kind of sentence is checked both ways: the right number verifies, the same number
+plus one is reported. The statistics below are one city government's: 新收 215 (自然人 214,
+商业企业 1), 上年结转 3 (自然人), so 收办 218 (自然人 217); 办结 218, of which 予以公开 71
+and 部分公开 29 (公开率 100 ÷ 218 = 45.9%).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE, load_data
+
+from drafter.draft import draft_report
+from drafter.findings import Location, Severity
+from drafter.formats import load_layout
+from drafter.load import load_stats
+from drafter.quantities import quantities
+from drafter.read.document import read_document
+from drafter.render.markdown import render_markdown
+from drafter.verify import Verifier, verify_report
+
+SEED = Path(__file__).parent / "fixtures" / "real" / "quanzhou-kj-2023.txt"
+
+
+def fact(id_: str, label: str, value: int, unit: str, **extra) -> dict:
+    return {"id": id_, "label": label, "value": value, "unit": unit, "section": "other", **extra}
+
+
+DATA = {
+    "format": "gov-info-disclosure-2021",
+    "agency": "青川市人民政府",
+    "year": 2024,
+    "proactive": {
+        "rules": {"issued": 0, "repealed": 0, "in_force": 0},
+        "normative_documents": {"issued": 6, "repealed": 2, "in_force": 41},
+        "licensing": 3120,
+        "penalty": 486,
+        "enforcement": 37,
+        "admin_fees_10k_yuan": 0,
+    },
+    "applications": {
+        "new_received": {"natural_person": 214, "commercial": 1},
+        "carried_over": {"natural_person": 3},
+        "results": {
+            "disclosed": {"natural_person": 70, "commercial": 1},
+            "partially_disclosed": {"natural_person": 29},
+            "withheld": {"third_party_rights": {"natural_person": 10}},
+            "unavailable": {"not_held": {"natural_person": 60}},
+            "not_processed": {"complaints": {"natural_person": 20}},
+            "other": {"no_correction": {"natural_person": 28}},
+        },
+        "carried_forward": {},
+    },
+    "review_litigation": {
+        "review": {"upheld": 3, "corrected": 1},
+        "litigation_direct": {"upheld": 2},
+        "litigation_after_review": {},
+    },
+    "processing_fees": {"notices": 3, "notified_yuan": 1200, "collected_yuan": 1200},
+    "facts": [
+        fact("qa", "开展政策问答", 36, "期", parts=["qa.city", "qa.a", "qa.b"]),
+        fact("qa.city", "政策问答 市本级", 12, "期"),
+        fact("qa.a", "政策问答 甲区", 10, "期"),
+        fact("qa.b", "政策问答 乙县", 14, "期"),
+        fact("filing", "备案审查行政复议案件", 56, "件"),
+        fact("web", "在网站发布各类信息", 800, "条", approx="多"),
+        fact("wx.issues", "在微信公众号发布各类信息（期数）", 145, "期"),
+        fact("wx.items", "在微信公众号发布各类信息（条数）", 752, "条"),
+        fact("center", "镇便民中心使用省一体化政务服务平台办理业务办件", 1838, "件"),
+    ],
+}
+
+
+def verify(text: str, data: dict | None = None) -> list:
+    stats = load_data(data or DATA)
+    layout = load_layout(stats.format)
+    verifier = Verifier(stats, layout, quantities(stats, layout))
+    where = Location(section="（二）依申请公开", paragraph=1)
+    return [f for f in verifier.paragraph(text, where) if f.severity is not Severity.ADVICE]
+
+
+def flagged(text: str, number: str, data: dict | None = None) -> list[str]:
+    """The codes of the findings on one number of the text."""
+    return [f.code for f in verify(text, data) if f.location.text == number]
+
+
+def plus_one(text: str, number: str) -> str:
+    digits = re.search(r"[0-9]+(?:\.[0-9]+)?", number).group(0)  # type: ignore[union-attr]
+    bigger = str(round(float(digits) + 1, 1)) if "." in digits else str(int(digits) + 1)
+    return text.replace(number, number.replace(digits, bigger), 1), number.replace(digits, bigger)
+
+
+def both_ways(text: str, number: str, expected: str = "E-NUM-MISMATCH") -> None:
+    assert verify(text) == [], verify(text)
+    mutated, wrong = plus_one(text, number)
+    assert expected in flagged(mutated, wrong), verify(mutated)
+
+
+# ---- enumerations: "、" or "，" ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mark", ["、", "，", ","])
+def test_an_enumeration_shares_its_lead_in_whatever_the_mark(mark):
+    text = f"全年在网站发布各类信息800多条，在微信公众号发布各类信息145期{mark}752条。"
+    both_ways(text, "752条")
+    both_ways(text, "145期")
+
+
+def test_a_number_after_words_does_not_borrow_the_clause_before():
+    # "17件结果维持，4件尚未审结": the 4件 has its own words, after it
+    text = "政府信息公开行政复议4件，其中3件结果维持，1件结果纠正。"
+    both_ways(text, "1件")
+
+
+# ---- breakdowns under a total -----------------------------------------------------------------
+
+
+def test_the_items_of_a_breakdown_are_matched_to_their_own_facts():
+    text = "全年开展政策问答36期，其中，市本级12期、甲区10期、乙县14期。"
+    both_ways(text, "12期")
+    both_ways(text, "10期")
+    both_ways(text, "36期")
+
+
+def test_an_item_without_a_fact_is_unknown_never_a_mismatch_with_the_whole():
+    data = {**DATA, "facts": [f for f in DATA["facts"] if f["id"] not in ("qa.a", "qa.b")]}
+    data["facts"] = [{**f, "parts": []} if f["id"] == "qa" else f for f in data["facts"]]
+    text = "全年开展政策问答36期，其中，市本级12期、甲区10期、乙县14期。"
+    assert flagged(text, "10期", data) == ["E-NUM-UNKNOWN"]
+    assert flagged(text, "14期", data) == ["E-NUM-UNKNOWN"]
+    assert flagged(text, "12期", data) == []
+
+
+def test_amounts_broken_down_under_the_fee_total_are_never_a_mismatch():
+    text = "全年共收取信息处理费1200元，其中市教育局500元、市住建局400元、市自然资源局300元。"
+    found = verify(text)
+    assert {f.code for f in found} == {"E-NUM-UNKNOWN"}
+    assert [f.location.text for f in found] == ["500元", "400元", "300元"]
+    mutated, wrong = plus_one(text, "1200元")
+    assert "E-NUM-MISMATCH" in flagged(mutated, wrong)
+
+
+# ---- a fact whose label the text repeats outranks a table concept ---------------------------
+
+
+def test_a_word_for_word_fact_label_outranks_the_table_concept_in_it():
+    both_ways("全年备案审查行政复议案件56件。", "56件")
+    # … and the table concept is still the source where no fact is named
+    both_ways("全年被申请行政复议4件。", "4件")
+
+
+# ---- received and carried over ---------------------------------------------------------------
+
+
+def test_applications_handled_are_the_new_and_the_carried_over():
+    text = "全年共收办政府信息公开申请218件，其中，自然人申请217件，法人或其他组织申请1件。"
+    both_ways(text, "218件")
+    both_ways(text, "217件")
+    both_ways("全年共受理并办理政府信息公开申请218件。", "218件")
+
+
+def test_a_breakdown_of_new_applications_after_the_handled_total_still_verifies():
+    text = "全年共需办理申请218件，其中，自然人提出214件，占新收申请的99.5%。"
+    assert verify(text) == []
+
+
+# ---- rates -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("全年共收到政府信息公开申请215件，政府信息公开率为45.9%。", "45.9%"),
+        ("全年共收到政府信息公开申请215件，予以公开71件，部分公开29件，公开率45.9%。", "45.9%"),
+        ("全年共收到政府信息公开申请215件，部分公开29件，公开率45.9%。", "45.9%"),
+        ("全年共收到政府信息公开申请215件，自然人申请占99.5%。", "99.5%"),
+        ("全年共收办政府信息公开申请218件，自然人申请占99.5%。", "99.5%"),
+    ],
+)
+def test_the_usual_rates_are_derived_with_the_rounding_the_text_shows(text, number):
+    both_ways(text, number, "E-NUM-PERCENT")
+
+
+def test_a_closing_rate_is_derived_and_a_wrong_one_reported():
+    assert verify("全年共收到政府信息公开申请215件，办结率为100%。") == []
+    wrong = verify("全年共收到政府信息公开申请215件，办结率为98%。")
+    assert [f.code for f in wrong] == ["E-NUM-PERCENT"]
+    assert "218件" in wrong[0].message  # it says what the tables give
+
+
+def test_a_rate_of_something_else_is_not_taken_for_a_rate_of_table_three():
+    found = verify("承办人大代表建议15件，办结率100%。")
+    assert "E-NUM-PERCENT" not in [f.code for f in found]
+
+
+# ---- numbers that are names ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "修订《青川市政府信息公开指南（2024版）》并在网站公布。",
+        "畅通“12345”政务服务便民热线，推行“1+X”公开模式。",
+        "围绕12345公众诉求快速回应社会关切。",
+        "营商环境评价入围全国50强，连续两年居长三角27市前十位。",
+        "按照国办公开办函﹝2021﹞30号要求编制本报告。",
+        "推动2022政务公开工作取得新进步。",
+    ],
+)
+def test_numbers_that_are_names_are_not_quantities(text):
+    assert verify(text) == []
+
+
+def test_a_quantity_after_a_name_is_still_checked():
+    text = "推行“1+X”公开模式，全年在网站发布各类信息800多条。"
+    assert verify(text) == []
+    assert flagged("推行“1+X”公开模式，全年在网站发布各类信息900多条。", "900多条")
+
+
+# ---- a number whose own words speak of something else ----------------------------------------
+
+
+def test_a_similar_fact_does_not_claim_a_number_that_says_something_else():
+    text = (
+        "镇便民中心使用省一体化政务服务平台办理业务办件1838件，"
+        "村（居）便民服务站使用省一体化政务服务平台办件量为1674件。"
+    )
+    assert flagged(text, "1838件") == []
+    assert flagged(text, "1674件") == ["E-NUM-UNKNOWN"]  # no source; not a contradiction
+    mutated, wrong = plus_one(text, "1838件")
+    assert flagged(mutated, wrong) == ["E-NUM-MISMATCH"]
+
+
+# ---- the seed report and the sample draft ------------------------------------------------------
+
+
+def test_the_seed_text_gives_no_error_on_a_number_that_is_right():
+    stats = load_stats(SAMPLE)
+    report, _ = read_document(str(SEED))
+    numbers = [f for f in verify_report(report, stats) if f.code.startswith(("E-NUM", "W-NUM"))]
+    assert [(f.code, f.location.text) for f in numbers] == [("E-NUM-MISMATCH", "11份")]
+
+
+def test_the_sample_draft_with_commas_in_its_enumerations_verifies(tmp_path):
+    stats = load_stats(SAMPLE)
+    text = render_markdown(draft_report(stats)).decode("utf-8")
+    commas = re.sub(r"(?<=[0-9][件条份期次场项篇个元%])、", "，", text)
+    assert commas != text
+    path = tmp_path / "draft.md"
+    path.write_text(commas, encoding="utf-8")
+    report, _ = read_document(str(path))
+    numbers = [f for f in verify_report(report, stats) if f.code.startswith(("E-NUM", "W-NUM"))]
+    assert [(f.code, f.location.text) for f in numbers] == [("E-NUM-MISMATCH", "11份")]
