@@ -215,11 +215,13 @@ def _previous(path: Path | None) -> Any:
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "advice": "cyan"}
 
 
-def _print_findings(findings: list[Any], title: str) -> None:
+def _print_findings(findings: list[Any], title: str, parts: list[Any] | None = None) -> None:
+    """Errors first; for a number, its sentence; then one line per part of the report."""
     from drafter.findings import Severity, count
 
     if not findings:
         out.print(Text(f"{title}：未发现问题。", style="green"))
+        _print_parts(parts)
         return
     table = Table(title=title, title_justify="left", show_lines=True)
     table.add_column("级别 / 代码", no_wrap=True)
@@ -232,14 +234,28 @@ def _print_findings(findings: list[Any], title: str) -> None:
         elif finding.location.line is not None:
             where = f"{where}\n第{finding.location.line}行"
         severity = Text(finding.severity.zh, style=_SEVERITY_STYLE[finding.severity.value])
-        table.add_row(severity + Text("\n" + finding.code), Text(where), Text(finding.message))
+        message = Text(finding.message)
+        sentence = finding.location.sentence
+        if sentence and sentence != finding.location.text:
+            message.append(f"\n原句：{sentence}", style="dim")
+        table.add_row(severity + Text("\n" + finding.code), Text(where), message)
     out.print(table)
+    _print_parts(parts)
     errors = count(findings, Severity.ERROR)
     summary = (
         f"错误 {errors} 项，警告 {count(findings, Severity.WARNING)} 项，"
         f"提示 {count(findings, Severity.ADVICE)} 项"
     )
     out.print(Text(summary, style="bold red" if errors else "yellow"))
+
+
+def _print_parts(parts: list[Any] | None) -> None:
+    if not parts:
+        return
+    out.print(Text("各部分：", style="bold"))
+    for part in parts:
+        style = "red" if part.errors else ("yellow" if part.warnings else "green")
+        out.print(Text(f"  {part.line()}", style=style))
 
 
 # ---- draft ---------------------------------------------------------------------------------
@@ -477,6 +493,7 @@ def verify(
     from drafter.formats import load_layout
     from drafter.load import load_stats
     from drafter.read.document import read_document
+    from drafter.summary import part_summaries
     from drafter.verify import verify_report
 
     if annotate is not None:
@@ -494,6 +511,7 @@ def verify(
     layout = load_layout(this_year.format)
     report, _ = read_document(document)
     findings = verify_report(report, this_year, layout, last_year, file=str(document))
+    parts = part_summaries(report, findings)
     errors = count(findings, Severity.ERROR)
     if annotate is not None:
         from drafter.annotate import annotate_docx
@@ -502,9 +520,11 @@ def verify(
         annotated = annotate_docx(document.read_bytes(), findings, str(document))
         write_atomic(annotate, annotated, force=force)
     if as_json:
-        _print_json(findings, file=str(document), stats=str(stats))
+        _print_json(
+            findings, file=str(document), stats=str(stats), parts=[p.to_dict() for p in parts]
+        )
     else:
-        _print_findings(findings, f"核对 {document}（统计数据：{stats}）")
+        _print_findings(findings, f"核对 {document}（统计数据：{stats}）", parts)
         if annotate is not None:
             err.print(f"已写出带批注的文档 {annotate}")
     raise typer.Exit(1 if errors else 0)

@@ -124,6 +124,15 @@ class Context:
 
 
 _SUBORDINATE = ("因", "由于", "系", "于")
+_CARRIED_INCLUDED = re.compile(r"\s*[（(](?:其中)?(?:含|包含|包括)[^）)]{0,6}(?:上年|上一年|去年)")
+
+
+def text_after(context: Context) -> str:
+    """The sentence right after the number (parenthetical remarks included)."""
+    return context.rest
+
+
+_OWN_WORDS_AFTER = re.compile(r"\s*[\u4e00-\u9fff]{2}")
 _EMPTY_WORDS = ("计", "共", "共有", "共计", "达", "达到", "为", "约为", "总数为", "数量为")
 _TRAILING_REMARK = re.compile(r"[（(][^（）()]*[）)]\s*$")
 
@@ -168,10 +177,11 @@ def context_of(text: str, mention: Mention, following: int | None = None) -> Con
         and cut > 0
         and bare[cut] in ENUMERATION_BREAKS
         and _ends_with_number(bare[:cut])
+        and not _OWN_WORDS_AFTER.match(text, mention.end)
     ):
         # "发布信息145期、752条" or "145期，752条": the second number shares the words of
-        # the first (its clause is empty), whichever mark separates them; not after words
-        # ("其中17件结果维持，4件尚未审结": the 4件 has its own words after it).
+        # the first (its clause is empty), whichever mark separates them; not when it has
+        # words of its own after it ("其中17件结果维持，4件尚未审结").
         head = bare[:cut]
         previous = max((head.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
         clause = head[previous + 1 :]
@@ -661,6 +671,10 @@ class Verifier:
             match = concept_match(concept, context)
             if match.rank and match.rank > matches.get(concept.quantity, _NO_MATCH).rank:
                 matches[concept.quantity] = match
+        # "受理申请2025件（包含上年结转71件）": what was received, carried over included,
+        # is what was handled this year
+        if "@applications.new_received" in matches and _CARRIED_INCLUDED.match(text_after(context)):
+            matches["@applications.handled"] = matches.pop("@applications.new_received")
         # Only what the words name or what has the value can decide (see _judge): other
         # table quantities are left out, which keeps a long report fast.
         if mention.approx:
@@ -894,9 +908,10 @@ class Verifier:
 
     def _mismatch(self, mention: Mention, quantity: Quantity, where: Location) -> Finding:
         code = "E-NUM-APPROX" if mention.approx else "E-NUM-MISMATCH"
+        held = "统计文件中为" if quantity.kind == "fact" else "表中为"
         return Finding(
             code,
-            f"“{mention.text}”与{_describe(quantity)}不符：统计数据为 {quantity.text()}",
+            f"“{mention.text}”与{_describe(quantity)}不符（{held} {quantity.text()}）",
             replace(where, quantity=quantity.name),
         )
 
@@ -1349,14 +1364,20 @@ def _share_bases(name: str, found: dict[str, Quantity]) -> list[tuple[str, str]]
 
 
 def _short(quantity: Quantity) -> str:
-    """A quantity's name as a reviewer says it: 办结总数, 予以公开与部分公开, 事实“…”."""
+    """A quantity's name inside a computation: 办结总数, 予以公开与部分公开合计, 事实“…”."""
     return _reference().get("short_names", {}).get(quantity.name) or _describe(quantity)
 
 
 def _describe(quantity: Quantity) -> str:
+    """A quantity as a reviewer names it: 表三“办结总数”, 表二“行政规范性文件 · 现行有效件数”,
+    统计文件中的事实“在网站发布各类信息”（platforms.website_items）."""
     if quantity.kind == "fact":
-        return f"事实“{quantity.label}”（{quantity.name}）"
-    return quantity.label
+        return f"统计文件中的事实“{quantity.label}”（{quantity.name}）"
+    table, _, rest = quantity.label.partition(" · ")
+    short = _reference().get("short_names", {}).get(quantity.name)
+    if not rest:
+        return quantity.label
+    return f"{table}“{short or rest}”"
 
 
 def _at(where: Location, text: str, mention: Mention) -> Location:

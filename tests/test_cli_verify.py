@@ -152,3 +152,40 @@ def test_draft_stops_when_its_own_text_fails_verification(tmp_path: Path, monkey
     result = run("draft", stats, "-o", out)
     assert result.exit_code == 1 and not out.exists()
     assert "E-NUM-MISMATCH" in result.output
+
+
+def test_a_reviewer_reads_errors_first_with_the_sentence_and_a_line_per_part(
+    sample_draft: Path,
+):
+    result = runner.invoke(
+        app, ["verify", str(sample_draft), "--stats", str(SAMPLE)], env={"COLUMNS": "160"}
+    )
+    assert result.exit_code == 1
+    output = result.output
+    flat = "".join(line.strip(" │┃") for line in output.splitlines())  # the table unwrapped
+    # the error names the table cell in a reviewer's words and quotes its sentence
+    assert "与表二“行政规范性文件 · 现行有效件数”不符（表中为 14件）" in flat
+    assert "原句：" in flat and "现行有效规范性文件11份" in flat
+    # one line per part, the part with the error marked
+    assert "各部分：" in output
+    assert "（三）政府信息管理方面：核对" in output and "错误 1 项" in output
+    assert "（一）主动公开方面：核对" in output
+    assert output.index("各部分：") > output.index("原句：")
+
+
+def test_json_carries_the_summary_of_each_part(sample_draft: Path):
+    payload = json.loads(run("verify", sample_draft, "--stats", SAMPLE, "--json").stdout)
+    parts = {p["part"]: p for p in payload["parts"]}
+    assert parts["（三）政府信息管理方面"]["errors"] == 1
+    assert parts["（一）主动公开方面"]["numbers"] > 10
+    assert parts["（一）主动公开方面"]["errors"] == 0
+    assert sum(p["errors"] for p in payload["parts"]) == payload["errors"]
+
+
+def test_annotate_comments_speak_a_reviewers_language(tmp_path: Path, sample_draft: Path):
+    annotated = tmp_path / "annotated.docx"
+    run("verify", sample_draft, "--stats", SAMPLE, "--annotate", annotated)
+    comments = [c.text for c in Document(str(annotated)).comments]
+    assert comments == [
+        "[E-NUM-MISMATCH] “11份”与表二“行政规范性文件 · 现行有效件数”不符（表中为 14件）"
+    ]

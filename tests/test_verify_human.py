@@ -163,6 +163,21 @@ def test_applications_handled_are_the_new_and_the_carried_over():
     both_ways("全年共受理并办理政府信息公开申请218件。", "218件")
 
 
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        # phrasings of published reports (余杭区 2024, 杭州市政府办公厅 2024), our figures
+        (
+            "全区共受理政府信息公开申请件218件（包含上年结转3件），218件已按规定在法定期限内予以答复。",
+            "218件",
+        ),
+        ("全年新受理政府信息公开申请件215件，上年结转3件；按规定在法定期限内答复218件。", "218件"),
+    ],
+)
+def test_received_with_the_carried_over_included_is_what_was_handled(text, number):
+    both_ways(text, number)
+
+
 def test_a_breakdown_of_new_applications_after_the_handled_total_still_verifies():
     text = "全年共需办理申请218件，其中，自然人提出214件，占新收申请的99.5%。"
     assert verify(text) == []
