@@ -944,20 +944,10 @@ class Verifier:
         )
         if rate is None:
             return None
-        step = Decimal(1).scaleb(-_decimals(mention))
-        expected = []
-        for part_name in rate.parts:
-            for base_name in rate.bases:
-                part, base = self.quantities.get(part_name), self.quantities.get(base_name)
-                if part is None or base is None or not base.value:
-                    continue
-                exact = Decimal(part.value) / Decimal(base.value) * 100
-                if abs(exact - mention.value) < step:
-                    return []
-                shown = exact.quantize(step, ROUND_HALF_UP)
-                expected.append(
-                    f"{_short(part)}（{part.text()}）÷ {_short(base)}（{base.text()}）= {shown}%"
-                )
+        pairs = [(part, base) for part in rate.parts for base in rate.bases]
+        expected = self._shares(mention, pairs)
+        if expected is None:
+            return []
         if not expected:
             return None  # the tables are blank or zero: nothing to compare with
         return [
@@ -967,6 +957,24 @@ class Verifier:
                 _with_sentence(where, context),
             )
         ]
+
+    def _shares(self, mention: Mention, pairs: list[tuple[str, str]]) -> list[str] | None:
+        """None when the percentage is part ÷ base × 100 for one of the (part, base) pairs,
+        at the digits the text writes; else each computation, for the message."""
+        step = Decimal(1).scaleb(-_decimals(mention))
+        shown = []
+        for part_name, base_name in pairs:
+            part, base = self.quantities.get(part_name), self.quantities.get(base_name)
+            if part is None or base is None or not base.value:
+                continue
+            exact = Decimal(part.value) / Decimal(base.value) * 100
+            if abs(exact - mention.value) < step:
+                return None
+            shown.append(
+                f"{_short(part)}（{part.text()}）÷ {_short(base)}（{base.text()}）"
+                f"= {exact.quantize(step, ROUND_HALF_UP)}%"
+            )
+        return shown
 
     def _named_share(
         self, mention: Mention, context: Context, where: Location
@@ -1003,19 +1011,9 @@ class Verifier:
         ]
         if named_base is not None:
             pairs += [(name, named_base) for name in parts]
-        step = Decimal(1).scaleb(-_decimals(mention))
-        shares = []
-        for part_name, base_name in dict.fromkeys(pairs):
-            part, base = self.quantities.get(part_name), self.quantities.get(base_name)
-            if part is None or base is None or not base.value:
-                continue
-            exact = Decimal(part.value) / Decimal(base.value) * 100
-            if abs(exact - mention.value) < step:
-                return []
-            shares.append(
-                f"{_short(part)}（{part.text()}）÷ {_short(base)}（{base.text()}）"
-                f"= {exact.quantize(step, ROUND_HALF_UP)}%"
-            )
+        shares = self._shares(mention, list(dict.fromkeys(pairs)))
+        if shares is None:
+            return []
         if not shares and named_base is None:
             return None  # the tables are blank or zero: nothing to compare with
         if not shares:
