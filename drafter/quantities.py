@@ -192,6 +192,17 @@ def quantities(stats: Stats, layout: Layout) -> dict[str, Quantity]:
             f"表三 · 本年新收与上年结转合计 · {header}",
             "derived",
         )
+    # 办复: what was handled less what goes on to next year (办结 when table 三 balances)
+    handled_total = found.get(f"{CELL_PREFIX}applications.handled")
+    forward = stats.applications.carried_forward.value(TOTAL)
+    if handled_total is not None and forward is not None and handled_total.value >= forward:
+        add(
+            f"{CELL_PREFIX}applications.answered",
+            int(handled_total.value) - forward,
+            "件",
+            "表三 · 本年新收与上年结转合计减结转下年度",
+            "derived",
+        )
     add(
         f"{CELL_PREFIX}applications.results.disclosed_or_partial",
         _sum([results.disclosed.value(TOTAL), results.partially_disclosed.value(TOTAL)]),

@@ -211,7 +211,7 @@ def context_of(text: str, mention: Mention, following: int | None = None) -> Con
         scope_at = len(subject) + len(before) - max(opened)
     else:
         # the rest of the sentence up to the next number, whose words are its own
-        scope = before + (tail if following is None else text[mention.end : min(following, end)])
+        scope = before + _own_rest(text, mention.end, end, following)
         scope_at = len(before)
     paragraph = text[:start] + before + tail
     return Context(
@@ -225,12 +225,22 @@ def _number_at_end() -> re.Pattern[str]:
 
     unit = "|".join(re.escape(u) for u in sorted(units(), key=len, reverse=True))
     return re.compile(
-        rf"[0-9０-９零〇一二两三四五六七八九十百千万亿]\s*(?:多|余)?\s*(?:{unit})?\s*(?:以上)?\s*$"
+        rf"[0-9０-９零〇一二两三四五六七八九十百千万亿.]+\s*(?:多|余)?\s*(?:{unit})?\s*(?:以上)?\s*$"
     )
 
 
 def _ends_with_number(text: str) -> bool:
     return _number_at_end().search(text) is not None
+
+
+def _own_rest(text: str, at: int, end: int, following: int | None) -> str:
+    """The sentence after a number, up to the words of the next number ("现行有效规范性文件
+    41份，规章9份": the 规章 is the 9份's, not the 41份's)."""
+    if following is None or following >= end:
+        return text[at:end]
+    rest = text[at:following]
+    cut = max((rest.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
+    return rest[:cut] if cut >= 0 else rest
 
 
 def _bigrams(text: str) -> set[str]:
@@ -407,6 +417,25 @@ def breakdown_wholes(text: str, mentions: Sequence[Mention], index: int) -> list
     return []
 
 
+_COORDINATION = re.compile(r"[和与、]|(?<![涉以普危])及")  # not the 及 of 涉及, 以及
+
+
+def _each(context: Context) -> list[Context]:
+    """ "行政复议和行政诉讼各2件": one context per coordinated item before 各."""
+    clause = context.clause.rstrip()
+    if not clause.endswith("各"):
+        return []
+    items = [i for i in _COORDINATION.split(clause[:-1]) if len(i.strip()) >= 2]
+    if len(items) < 2:
+        return []
+    out = []
+    for item in items:
+        out.append(
+            replace(context, clause=item, before=item, scope=item, scope_at=len(item), rest="")
+        )
+    return out
+
+
 def _item_words(context: Context) -> str:
     words = context.clause
     for word in BREAKDOWN_WORDS:
@@ -542,7 +571,7 @@ class Verifier:
                 findings.extend(self._provenance(mention, source, text, located))
                 continue
             following = mentions[index + 1].start if index + 1 < len(mentions) else None
-            context = context_of(text, mention, following)
+            context = self._shared_action(context_of(text, mention, following))
             if _states_a_sum(mention, context, mentions[:index], text):
                 continue
             if any(w in context.clause for w in _reference()["change_words"]):
@@ -592,9 +621,41 @@ class Verifier:
                         wholes[whole.start] = self._identify(whole, context_of(text, whole))
                 names = tuple(dict.fromkeys(n for w in candidates for n in wholes[w.start]))
                 breakdown = Breakdown(names, _item_words(context))
+            each = _each(context)
+            if each:
+                # "行政复议和行政诉讼各2件": the number is stated of each of them
+                seen = set()
+                for item in each:
+                    for finding in self._number(mention, item, located, breakdown):
+                        if finding.message not in seen:
+                            seen.add(finding.message)
+                            findings.append(finding)
+                continue
             findings.extend(self._number(mention, context, located, breakdown))
         findings.extend(self._claims(text, where))
         return findings
+
+    def _shared_action(self, context: Context) -> Context:
+        """ "制发的省政府规章5件、省政府办公厅行政规范性文件5件", "有效规范性文件60份，规章2份":
+        an item of an enumeration that only names a kind of document (no word of its own
+        saying what was done with it) shares the words of the item before it."""
+        clause = context.clause
+        head = context.before[: len(context.before) - len(clause)]
+        if not clause.strip() or not head or head[-1] not in ENUMERATION_BREAKS:
+            return context
+        previous = head[:-1]
+        if not _ends_with_number(previous):
+            return context
+        kinds = {w for c in self.concepts if c.quantity.startswith("@proactive.") for w in c.all}
+        if not any(w in clause for w in kinds) or any(
+            w in clause for _, words in self._concept_words for w in words
+        ):
+            return context
+        words = _number_at_end().sub("", previous)
+        words = words[max((words.rfind(ch) for ch in CLAUSE_BREAKS), default=-1) + 1 :]
+        for kind in sorted(kinds, key=len, reverse=True):  # the verb, not the other kind
+            words = words.replace(kind, "")
+        return replace(context, clause=words + "、" + clause)
 
     # ---- a number of known provenance --------------------------------------------------------
 

@@ -212,6 +212,62 @@ def test_a_rate_of_something_else_is_not_taken_for_a_rate_of_table_three():
     assert "E-NUM-PERCENT" not in [f.code for f in found]
 
 
+def test_a_closing_rate_may_be_the_handled_less_what_goes_on_to_next_year():
+    # 办复 = 新收 + 结转 − 结转下年度 (217 ÷ 218 = 99.5%), even where table 三's 办结 says 218
+    data = {
+        **DATA,
+        "applications": {**DATA["applications"], "carried_forward": {"natural_person": 1}},
+    }
+    text = "全年共收到政府信息公开申请215件，办复率99.5%。"
+    assert flagged(text, "99.5%", data) == []
+    assert flagged(text.replace("99.5%", "97.5%"), "97.5%", data) == ["E-NUM-PERCENT"]
+
+
+# ---- more ways reports word the tables -------------------------------------------------------
+
+
+def test_each_of_two_coordinated_things():
+    data = {
+        **DATA,
+        "review_litigation": {
+            "review": {"upheld": 2},
+            "litigation_direct": {"upheld": 2},
+            "litigation_after_review": {},
+        },
+    }
+    text = "涉及信息公开的行政复议和行政诉讼各2件。"
+    assert verify(text, data) == []
+    assert flagged("涉及信息公开的行政复议和行政诉讼各3件。", "3件", data)
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("其中予以公开或部分公开100件，不予公开10件。", "100件"),
+        ("全年依法办理政府信息公开申请218件。", "218件"),
+        ("办结218件（含2023年度结转3件）。", "3件"),
+        ("属于信访、投诉、举报等申请不作为政府信息公开申请处理20件。", "20件"),
+        ("在网站集中公开有效规范性文件41份。", "41份"),
+    ],
+)
+def test_wordings_of_the_tables_seen_in_published_reports(text, number):
+    both_ways(text, number)
+
+
+def test_an_item_naming_only_a_kind_of_document_shares_the_words_before_it():
+    data = {
+        **DATA,
+        "profile": {"rulemaking_power": True},
+        "proactive": {**DATA["proactive"], "rules": {"issued": 2, "repealed": 0, "in_force": 9}},
+    }
+    text = "主动公开本年度制发的市政府规章2件、市政府办公室行政规范性文件6件。"
+    assert verify(text, data) == []
+    assert flagged(text.replace("文件6件", "文件2件"), "2件", data) == ["E-NUM-MISMATCH"]
+    text = "集中公开有效规范性文件41份，规章9份。"
+    assert verify(text, data) == []
+    assert flagged(text.replace("规章9份", "规章41份"), "41份", data) == ["E-NUM-MISMATCH"]
+
+
 # ---- numbers that are names ------------------------------------------------------------------
 
 

@@ -21,7 +21,10 @@ Figures per corpus:
 - real errors: `wrong` tokens flagged;
 - planted errors: every `right` token mutated in turn (±1, ×10, another quantity's value,
   another unit, a Chinese numeral with a wrong value, an approximate form that excludes the
-  value, a part stated as its whole); flagged when a finding covers the mutated number.
+  value); flagged when an error or warning covers the mutated number. A change since last
+  year ("较上年增长21%") can only be checked with last year's statistics (`--previous`);
+  without them `verify` marks it as unverifiable (A-NUM-YOY, advice). Such mutants are
+  counted apart ("同比，无上年数据") and left out of the recall.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class Tally:
     caught: Counter = field(default_factory=Counter)
     misses: list[tuple[str, str, str]] = field(default_factory=list)
     reports: int = 0
+    yoy: int = 0  # mutants of a change since last year, marked unverifiable (advice)
 
 
 def tokens(text: str, labelled: list[list[str]]) -> list[Token]:
@@ -83,9 +87,12 @@ def tokens(text: str, labelled: list[list[str]]) -> list[Token]:
     return out
 
 
+def findings(verifier: Verifier, text: str) -> list[Finding]:
+    return verifier.paragraph(text, Location(section="", paragraph=1))
+
+
 def flags(verifier: Verifier, text: str) -> list[Finding]:
-    where = Location(section="", paragraph=1)
-    return [f for f in verifier.paragraph(text, where) if f.severity is not Severity.ADVICE]
+    return [f for f in findings(verifier, text) if f.severity is not Severity.ADVICE]
 
 
 def covering(finding: Finding, start: int, end: int) -> bool:
@@ -130,10 +137,14 @@ def evaluate(path: Path, tally: Tally, rng: random.Random) -> None:
         for kind, mutated, start, end in mutants(text, verifier, rng):
             if not any(t.start <= start < t.end for t in rights):
                 continue
-            tally.planted[kind] += 1
-            if any(covering(f, start, end) for f in flags(verifier, mutated)):
+            found = [f for f in findings(verifier, mutated) if covering(f, start, end)]
+            if any(f.severity is not Severity.ADVICE for f in found):
+                tally.planted[kind] += 1
                 tally.caught[kind] += 1
+            elif any(f.code == "A-NUM-YOY" for f in found):
+                tally.yoy += 1  # a change since last year: unverifiable without --previous
             else:
+                tally.planted[kind] += 1
                 tally.misses.append((path.stem, kind, mutated[max(0, start - 30) : end + 10]))
 
 
@@ -150,6 +161,8 @@ def report(name: str, tally: Tally, show: int) -> None:
     planted, caught = sum(tally.planted.values()), sum(tally.caught.values())
     recall = 100 * caught / planted if planted else 100.0
     print(f"   planted errors flagged: {caught}/{planted} = {recall:.2f}%")
+    if tally.yoy:
+        print(f"   同比，无上年数据 (A-NUM-YOY, not in the recall): {tally.yoy} mutants")
     for kind in tally.planted:
         print(f"     {kind:12s} {tally.caught[kind]:>5}/{tally.planted[kind]:<5}")
     for stem, code, text, message in tally.false_alarms[:show]:
