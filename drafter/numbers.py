@@ -257,7 +257,8 @@ def _number_regex() -> re.Pattern[str]:
     return re.compile(
         rf"(?P<before>{before})?\s*"
         rf"(?:(?P<percent_of>百分之)(?P<pct_cn>{chinese}(?:点[{''.join(_DIGITS)}]+)?)"
-        rf"|(?P<arabic>{arabic})\s*(?P<scale>[万亿千百])?|(?P<chinese>{chinese}))"
+        rf"|(?P<arabic>{arabic})\s*(?:(?P<pre_between>{between})(?=[万亿千]))?(?P<scale>[万亿千百])?"
+        rf"|(?P<chinese>{chinese}))"
         rf"(?P<between>{between})?\s*(?P<unit>{unit})?(?P<after>{after})?"
     )
 
@@ -303,7 +304,12 @@ def _mention(text: str, match: re.Match[str]) -> Mention | None:
     unit = match.group("unit")
     if unit == "％":
         unit = "%"
-    approx = match.group("before") or match.group("between") or match.group("after")
+    approx = (
+        match.group("before")
+        or match.group("pre_between")  # 20余万条
+        or match.group("between")
+        or match.group("after")
+    )
     scaled_value = scaled_unit = None
     if match.group("percent_of"):
         try:

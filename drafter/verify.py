@@ -267,6 +267,12 @@ def label_scores(
     return local, wide
 
 
+def _shares_words(label: str, whole: str) -> bool:
+    """Whether a fact's label repeats most of the words of a whole's label."""
+    words = _bigrams(whole) - _STOP_BIGRAMS
+    return bool(words) and len(words & _bigrams(label)) >= len(words) / 2
+
+
 def _ends_alike(label: str, context: Context) -> bool:
     """Whether the thing a fact's label counts (its last word: 行政复议 in "因政府信息公开引起
     行政复议") stands in the number's clause: near-exact labels differ before it, not in it."""
@@ -415,6 +421,43 @@ def breakdown_wholes(text: str, mentions: Sequence[Mention], index: int) -> list
         previous = bounds[here - 1][0]
         return [m for m in earlier if m.start >= previous][:1]
     return []
+
+
+_RESPECTIVE_ITEMS = re.compile(r"[、，,和及与]")
+
+
+def _respective(
+    text: str, mentions: Sequence[Mention], index: int, context: Context
+) -> Context | None:
+    """ "A、B、C等领域信息分别22条、34条、29条": the k-th number after 分别 is the k-th thing
+    named before it, with the words the things share (领域信息). None when the counts differ."""
+    mention = mentions[index]
+    sentence_start = mention.start - len(context.before)
+    at = text.rfind("分别", sentence_start, mention.start)
+    if at < 0:
+        return None
+    sentence_end = next((e for s, e in sentences(text) if s <= mention.start < e), len(text))
+    listed = [m for m in mentions if at < m.start < sentence_end]
+    run = []
+    for m in listed:  # the numbers right after 分别, separated by marks only
+        gap = text[(run[-1].end if run else at + 2) : m.start]
+        if gap.strip(" 为是：:、，,和及") and run:
+            break
+        if not run and gap.strip(" 为是：:"):
+            break
+        run.append(m)
+    if mention not in run:
+        return None
+    head = text[sentence_start:at]
+    head = head[max(head.rfind(ch) for ch in "，,；;：:（(") + 1 :]
+    shared = ""
+    if "等" in head:
+        head, _, shared = head.rpartition("等")
+    items = [i for i in _RESPECTIVE_ITEMS.split(head) if i.strip()]
+    if len(items) != len(run):
+        return None
+    item = items[run.index(mention)] + shared
+    return replace(context, clause=item, before=item, scope=item, scope_at=len(item), rest="")
 
 
 _COORDINATION = re.compile(r"[和与、]|(?<![涉以普危])及")  # not the 及 of 涉及, 以及
@@ -621,6 +664,9 @@ class Verifier:
                         wholes[whole.start] = self._identify(whole, context_of(text, whole))
                 names = tuple(dict.fromkeys(n for w in candidates for n in wholes[w.start]))
                 breakdown = Breakdown(names, _item_words(context))
+            respective = _respective(text, mentions, index, context)
+            if respective is not None:
+                context = respective
             each = _each(context)
             if each:
                 # "行政复议和行政诉讼各2件": the number is stated of each of them
@@ -798,10 +844,17 @@ class Verifier:
                     # ("共需办理236件，其中自然人提出201件，占新收申请的85.17%")
                     parts += [quantity, source.quantity]
                     named += [quantity, source.quantity]
-        # facts that share the item's name ("政策问答 市本级" for the item 市本级)
-        if len(item) >= 2:
+        # facts that share the item's name and the whole's words ("政策问答 市本级" for the
+        # item 市本级 of 开展政策问答)
+        wholes = [self.quantities[n] for n in breakdown.whole if n in self._fact_names]
+        if len(item) >= 2 and wholes:
             for _, quantity in self._fitting(unit):
-                if quantity.kind == "fact" and item in quantity.label and quantity not in parts:
+                if (
+                    quantity.kind == "fact"
+                    and item in quantity.label
+                    and quantity not in parts
+                    and any(_shares_words(quantity.label, w.label) for w in wholes)
+                ):
                     parts.append(quantity)
                     named.append(quantity)
         return parts, named
@@ -841,7 +894,16 @@ class Verifier:
                 return None
             if named_parts:
                 return self._mismatch(mention, named_parts[0], where)
-            sources = [s for s in sources if s.quantity.name not in breakdown.whole]
+            # …unless the item's own words name it best ("共受理33件，其中本年新收33件"; but
+            # "行政诉讼9件，其中直接起诉6件": 直接起诉 names the part better than 起诉 the whole)
+            best = max((s.score for s in sources if s.table and s.local), default=0.0)
+            sources = [
+                s
+                for s in sources
+                if s.quantity.name not in breakdown.whole
+                or (s.table and s.local and s.score > 0 and s.score >= best)
+                or (not s.table and s.local >= STRONG)
+            ]
         named = [s for s in sources if s.table and s.score > 0]
         governing = sorted((s for s in named if s.local), key=lambda s: -s.score)
         further = sorted((s for s in named if not s.local), key=lambda s: -s.score)

@@ -268,6 +268,67 @@ def test_an_item_naming_only_a_kind_of_document_shares_the_words_before_it():
     assert flagged(text.replace("规章9份", "规章41份"), "41份", data) == ["E-NUM-MISMATCH"]
 
 
+def test_respective_numbers_go_to_the_things_listed_before_them():
+    data = {
+        **DATA,
+        "facts": [
+            fact("areas.a", "重大项目建设领域信息", 34, "条"),
+            fact("areas.b", "运输服务领域信息", 29, "条"),
+            fact("areas.c", "建设市场管理领域信息", 12, "条"),
+        ],
+    }
+    text = "公开重大项目建设、运输服务、建设市场管理等重点领域信息分别34条、29条、12条。"
+    assert verify(text, data) == []
+    swapped = text.replace("34条、29条", "29条、34条")
+    assert {f.location.text for f in verify(swapped, data)} == {"29条", "34条"}
+
+
+def test_a_breakdown_item_may_equal_its_whole():
+    # nothing carried over: 本年新收 is the whole 受理
+    data = {**DATA, "applications": {**DATA["applications"], "carried_over": {}}}
+    data["applications"]["results"] = {
+        **DATA["applications"]["results"],
+        "other": {"no_correction": {"natural_person": 25}},
+    }
+    text = "全年共受理依申请公开215件，其中本年新收215件，上年结转0件。"
+    assert verify(text, data) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("因信息公开引发行政争议6件，其中行政复议4件，行政诉讼2件。", "6件"),
+        ("收到申请215件，申请人主动撤销28件。", "28件"),
+    ],
+)
+def test_more_words_for_table_quantities(text, number):
+    data = {
+        **DATA,
+        "applications": {
+            **DATA["applications"],
+            "results": {
+                **DATA["applications"]["results"],
+                "other": {"other": {"natural_person": 28}},
+            },
+        },
+    }
+    assert verify(text, data) == [], verify(text, data)
+    mutated, wrong = plus_one(text, number)
+    assert flagged(mutated, wrong, data)
+
+
+def test_ten_thousands_with_an_approximate_word_between():
+    data = {**DATA, "facts": [fact("items", "主动公开政府信息", 200000, "条", approx="余")]}
+    assert verify("全年主动公开政府信息20余万条。", data) == []
+    assert flagged("全年主动公开政府信息30余万条。", "30余万条", data)
+
+
+def test_a_score_is_no_percentage_and_no_count():
+    data = {**DATA, "facts": [fact("rate", "政务服务好差评系统满意率为", 100, "%")]}
+    found = verify("政务服务好差评系统满意率为100%，系统评分92.4分。", data)
+    assert [(f.code, f.location.text) for f in found] == [("E-NUM-UNKNOWN", "92.4分")]
+
+
 # ---- numbers that are names ------------------------------------------------------------------
 
 
@@ -280,6 +341,8 @@ def test_an_item_naming_only_a_kind_of_document_shares_the_words_before_it():
         "营商环境评价入围全国50强，连续两年居长三角27市前十位。",
         "按照国办公开办函﹝2021﹞30号要求编制本报告。",
         "推动2022政务公开工作取得新进步。",
+        "截至2023年12月31，窗口共办理事项。",
+        "如对报告有疑问，请联系党政办，联系电话：89095552。",
     ],
 )
 def test_numbers_that_are_names_are_not_quantities(text):
