@@ -21,16 +21,19 @@ Figures per corpus:
 - real errors: `wrong` tokens flagged;
 - planted errors: every `right` token mutated in turn (±1, ×10, another quantity's value,
   another unit, a Chinese numeral with a wrong value, an approximate form that excludes the
-  value); flagged when an error or warning covers the mutated number. A change since last
-  year ("较上年增长21%") can only be checked with last year's statistics (`--previous`);
-  without them `verify` marks it as unverifiable (A-NUM-YOY, advice). Such mutants are
-  counted apart ("同比，无上年数据") and left out of the recall.
+  value, a total stated as one of its parts, two neighbouring numbers exchanged); flagged
+  when an error or warning covers the mutated number (for an exchange: either of the two).
+  A change since last year ("较上年增长21%") can only be checked with last year's statistics
+  (`--previous`); without them `verify` marks it as unverifiable (A-NUM-YOY, advice). Such
+  mutants are counted apart ("同比，无上年数据") and left out of the recall.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -41,7 +44,7 @@ sys.path.insert(0, str(HERE.parents[1]))
 sys.path.insert(0, str(HERE))
 
 import yaml  # noqa: E402
-from run import EMPTY, _decimals, _stats, _verifier, mutants  # noqa: E402
+from run import EMPTY, _decimals, _stats, _verifier, group_part_mutants, mutants  # noqa: E402
 
 from drafter.findings import Finding, Location, Severity  # noqa: E402
 from drafter.verify import Verifier  # noqa: E402
@@ -134,7 +137,13 @@ def evaluate(path: Path, tally: Tally, rng: random.Random) -> None:
                 )
         # planted errors, one per mutant, in the right tokens only
         rights = [t for t in marked if t.label == "right"]
-        for kind, mutated, start, end in mutants(text, verifier, rng):
+        planted = (
+            mutants(text, verifier, rng)
+            + group_part_mutants(text, verifier)
+            + whole_as_part(text, rights, verifier)
+            + swapped(text, rights)
+        )
+        for kind, mutated, start, end in planted:
             if not any(t.start <= start < t.end for t in rights):
                 continue
             found = [f for f in findings(verifier, mutated) if covering(f, start, end)]
@@ -146,6 +155,53 @@ def evaluate(path: Path, tally: Tally, rng: random.Random) -> None:
             else:
                 tally.planted[kind] += 1
                 tally.misses.append((path.stem, kind, mutated[max(0, start - 30) : end + 10]))
+
+
+_DIGITS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def whole_as_part(
+    text: str, rights: list[Token], verifier: Verifier
+) -> list[tuple[str, str, int, int]]:
+    """A total stated as the value of one of its parts (a fact with `parts`)."""
+    out = []
+    for token in rights:
+        digits = _DIGITS.search(token.text)
+        if digits is None:
+            continue
+        value = digits.group(0)
+        for fact in verifier.stats.facts:
+            if fact.parts and str(fact.value) == value and not fact.approx:
+                part = verifier.stats.fact(fact.parts[0])
+                if part is not None and str(part.value) != value:
+                    start = token.start + digits.start()
+                    new = str(part.value)
+                    mutated = text[:start] + new + text[start + len(value) :]
+                    out.append(("分项当总数", mutated, start, start + len(new)))
+                break
+    return out
+
+
+def swapped(text: str, rights: list[Token]) -> list[tuple[str, str, int, int]]:
+    """Two neighbouring right numbers of the same unit exchanged ("34条、29条" → "29条、34条")."""
+    out = []
+    for first, second in itertools.pairwise(rights):
+        a, b = _DIGITS.search(first.text), _DIGITS.search(second.text)
+        if a is None or b is None or a.group(0) == b.group(0):
+            continue
+        if first.text[a.end() :] != second.text[b.end() :]:
+            continue  # another unit: not a plausible slip
+        a_start, b_start = first.start + a.start(), second.start + b.start()
+        mutated = (
+            text[:a_start]
+            + b.group(0)
+            + text[a_start + len(a.group(0)) : b_start]
+            + a.group(0)
+            + text[b_start + len(b.group(0)) :]
+        )
+        shift = len(b.group(0)) - len(a.group(0))
+        out.append(("对调", mutated, a_start, b_start + shift + len(a.group(0))))
+    return out
 
 
 def report(name: str, tally: Tally, show: int) -> None:

@@ -1,20 +1,26 @@
-"""Recall and false alarms of `drafter verify` on a corpus with planted errors.
+"""Recall and false alarms of `drafter verify`, per corpus, with planted errors.
 
     .venv/bin/python benchmarks/verify/run.py [--drafts 40] [--seed 7] [--show 10]
+        [--corpus FILE.yaml ...] [--real FOLDER ...]
 
-The corpus of correct narrative paragraphs:
-  - the bundled sample's offline draft (its one real contradiction, 11 vs 14, is excluded
-    from the correct set and counted as a known error);
-  - offline drafts for `--drafts` random consistent statistics, with facts and notes;
-  - the hand-written paragraphs of benchmarks/verify/corpus.yaml (three realistic scenarios
-    with years, dates, citations, document numbers, phones, enumerations, fixed phrases).
+The corpora of correct narrative paragraphs, each measured on its own:
+  - `drafts`: the bundled sample's offline draft (its one real contradiction, 11 vs 14, is
+    excluded from the correct set and counted as a known error) and offline drafts for
+    `--drafts` random consistent statistics, with facts and notes;
+  - each hand-written corpus beside this script (corpus.yaml, heldout.yaml, blind.yaml,
+    blind2.yaml: realistic scenarios with years, dates, citations, document numbers, phones,
+    enumerations, fixed phrases);
+  - each folder of labelled published reports beside this script (real*/; measured by
+    labelled.py, which explains its labels).
 
-False alarms: findings on the correct corpus, per 100 numeric mentions in it.
+False alarms: findings (errors and warnings) on the correct corpus, per 100 numeric mentions
+in it (for the published reports: per 100 numbers labelled right).
 Recall: planted errors flagged. A mutator plants one error per mutant, next to a statistic:
 value ±1, value ×10, the value of another quantity of the same unit, a changed unit, a
 Chinese numeral with a wrong value, a group total replaced by one of its parts, an
-approximate form that excludes the true value, and a wrong number in a tracked insertion
-of a .docx. An error counts as flagged when a finding (error or warning) points at it.
+approximate form that excludes the true value, two numbers exchanged (published reports), and
+a wrong number in a tracked insertion of a .docx (drafts). An error counts as flagged when a
+finding (error or warning) points at it. A table of every corpus ends the output.
 """
 
 from __future__ import annotations
@@ -333,28 +339,17 @@ def tracked_insertion_cases(stats: Stats, rng: random.Random) -> tuple[int, int]
     return flagged, len(cases)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--drafts", type=int, default=40)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--show", type=int, default=10, help="examples of misses to print")
-    parser.add_argument(
-        "--corpus",
-        type=Path,
-        action="append",
-        help="hand-written corpus files (default: corpus.yaml and heldout.yaml)",
-    )
-    args = parser.parse_args()
-    rng = random.Random(args.seed)
-
+def measure(
+    documents: list[tuple[Stats, list[tuple[str, str]]]],
+    rng: random.Random,
+    docx: bool,
+) -> tuple[int, list[tuple[str, str, str]], Counter, Counter, list[tuple[str, str]]]:
+    """(numeric mentions, false alarms, planted and caught by kind, misses) of one corpus."""
     mentions = 0
     false_alarms: list[tuple[str, str, str]] = []
-    planted = Counter()
-    caught = Counter()
+    planted: Counter = Counter()
+    caught: Counter = Counter()
     misses: list[tuple[str, str]] = []
-    here = Path(__file__).parent
-    files = args.corpus or [here / "corpus.yaml", here / "heldout.yaml"]
-    documents = corpus(args.drafts, args.seed, files)
     for stats, paragraphs in documents:
         verifier = _verifier(stats)
         for _, text in paragraphs:
@@ -382,28 +377,85 @@ def main() -> None:
                     caught[kind] += 1
                 else:
                     misses.append((kind, mutated[max(0, start - 40) : end + 15]))
-    docx_flagged, docx_total = 0, 0
-    for stats, _ in documents[:6]:
-        flagged, total = tracked_insertion_cases(stats, rng)
-        docx_flagged += flagged
-        docx_total += total
-    planted["修订插入（.docx）"] += docx_total
-    caught["修订插入（.docx）"] += docx_flagged
+    if docx:
+        docx_flagged, docx_total = 0, 0
+        for stats, _ in documents[:6]:
+            flagged, total = tracked_insertion_cases(stats, rng)
+            docx_flagged += flagged
+            docx_total += total
+        planted["修订插入（.docx）"] += docx_total
+        caught["修订插入（.docx）"] += docx_flagged
+    return mentions, false_alarms, planted, caught, misses
 
-    total_planted = sum(planted.values())
-    total_caught = sum(caught.values())
-    print(f"documents: {len(documents)}, numeric mentions in the correct corpus: {mentions}")
-    rate = 100 * len(false_alarms) / mentions
-    print(f"false alarms: {len(false_alarms)} ({rate:.2f} per 100 mentions)")
-    recall = 100 * total_caught / total_planted
-    print(f"recall: {total_caught}/{total_planted} = {recall:.2f}%")
-    for kind in planted:
-        share = 100 * caught[kind] / planted[kind]
-        print(f"  {kind:12} {caught[kind]:5}/{planted[kind]:<5} {share:6.2f}%")
-    for code, message, text in false_alarms[: args.show]:
-        print(f"  false alarm {code}: {message} | {text}")
-    for kind, snippet in misses[: args.show]:
-        print(f"  missed {kind}: …{snippet}…")
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--drafts", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--show", type=int, default=10, help="examples of misses to print")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        action="append",
+        help="hand-written corpus files (default: every *.yaml beside this script)",
+    )
+    parser.add_argument(
+        "--real",
+        type=Path,
+        action="append",
+        help="folders of labelled published reports (default: every real*/ beside this script;"
+        " see labelled.py)",
+    )
+    args = parser.parse_args()
+    here = Path(__file__).parent
+    files = args.corpus if args.corpus is not None else sorted(here.glob("*.yaml"))
+    folders = args.real if args.real is not None else sorted(here.glob("real*/"))
+    if args.corpus is not None and args.real is None:
+        folders = []
+    summary: list[tuple[str, int, int, float, int, int]] = []
+    corpora = [("drafts", corpus(args.drafts, args.seed, []))] if args.drafts else []
+    corpora += [(path.name, corpus(0, args.seed, [path])) for path in files]
+    for name, documents in corpora:
+        rng = random.Random(args.seed)
+        mentions, false_alarms, planted, caught, misses = measure(
+            documents, rng, docx=name == "drafts"
+        )
+        total_planted, total_caught = sum(planted.values()), sum(caught.values())
+        rate = 100 * len(false_alarms) / mentions if mentions else 0.0
+        recall = 100 * total_caught / total_planted if total_planted else 100.0
+        print(f"== {name}: {len(documents)} documents, {mentions} numeric mentions")
+        print(f"   false alarms: {len(false_alarms)} ({rate:.2f} per 100 mentions)")
+        print(f"   recall: {total_caught}/{total_planted} = {recall:.2f}%")
+        for kind in planted:
+            share = 100 * caught[kind] / planted[kind]
+            print(f"     {kind:12} {caught[kind]:5}/{planted[kind]:<5} {share:6.2f}%")
+        for code, message, text in false_alarms[: args.show]:
+            print(f"   false alarm {code}: {message} | {text}")
+        for kind, snippet in misses[: args.show]:
+            print(f"   missed {kind}: …{snippet}…")
+        summary.append((name, mentions, len(false_alarms), rate, total_caught, total_planted))
+    if folders:
+        import labelled
+
+        for folder in folders:
+            tally = labelled.Tally()
+            rng = random.Random(args.seed)
+            for path in sorted(folder.glob("*.yaml")):
+                labelled.evaluate(path, tally, rng)
+            labelled.report(folder.name, tally, args.show)
+            planted_n, caught_n = sum(tally.planted.values()), sum(tally.caught.values())
+            rate = 100 * len(tally.false_alarms) / tally.right if tally.right else 0.0
+            summary.append(
+                (folder.name + "/", tally.right, len(tally.false_alarms), rate, caught_n, planted_n)
+            )
+    print()
+    print(f"{'corpus':24} {'numbers':>8} {'false alarms':>13} {'per 100':>8} {'recall':>16}")
+    for name, numbers, alarms, rate, caught_n, planted_n in summary:
+        recall = 100 * caught_n / planted_n if planted_n else 100.0
+        print(
+            f"{name:24} {numbers:8} {alarms:13} {rate:8.2f} "
+            f"{caught_n:>6}/{planted_n:<6} {recall:6.2f}%"
+        )
 
 
 if __name__ == "__main__":
