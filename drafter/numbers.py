@@ -28,11 +28,11 @@ from drafter.yamlsource import read_trusted_yaml
 
 # "800多" is more than 800, less than the next step of its last significant digit (900);
 # "近100" is at most 100 and at least 90; "约30" is within half a step (25–35).
-OVER = ("多", "余", "超过", "逾", "超")
+OVER = ("多", "余", "超过", "逾", "超", "突破")
 AT_LEAST = ("以上", "不少于", "达")
 UNDER = ("近", "将近", "接近")
 ABOUT = ("约", "大约", "左右")
-APPROX_BEFORE = ("超过", "不少于", "将近", "接近", "大约", "近", "约", "逾", "超")
+APPROX_BEFORE = ("超过", "不少于", "将近", "接近", "大约", "突破", "近", "约", "逾", "超")
 APPROX_AFTER = ("以上", "左右")
 APPROX_BETWEEN = ("多", "余")
 
@@ -326,6 +326,8 @@ def _mention(text: str, match: re.Match[str]) -> Mention | None:
         if scale:
             if scale in "万亿" and unit is not None and not unit.startswith(("万", "亿")):
                 scaled_value, scaled_unit = value, scale + unit  # 5949.08万元 as 万元
+            elif scale in "万亿" and unit is None:
+                scaled_value, scaled_unit = value, scale  # 粉丝量124.8万 as 124.8 万
             value = value * {"万": 10**4, "亿": 10**8, "千": 1000, "百": 100}[scale]
             form = "mixed"
     else:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -150,8 +150,11 @@ def sentences(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-def context_of(text: str, mention: Mention, following: int | None = None) -> Context:
-    """The words around a number. `following` is where the next number starts."""
+def context_of(
+    text: str, mention: Mention, following: int | None = None, preceding: int | None = None
+) -> Context:
+    """The words around a number. `following` is where the next number starts, `preceding`
+    where the number before it ends."""
     start, end = next(
         ((s, e) for s, e in sentences(text) if s <= mention.start < e), (0, len(text))
     )
@@ -159,6 +162,9 @@ def context_of(text: str, mention: Mention, following: int | None = None) -> Con
     # A remark in parentheses right before the number ("部分公开（区分处理的……）71件")
     # belongs to the words before it.
     bare = _TRAILING_REMARK.sub("", before)
+    for phrase in _reference().get("neutral_phrases", ()):
+        # "收到公民、法人和其他组织的申请": no applicant in particular, and no clause break
+        bare = bare.replace(phrase, "众" * len(phrase))
     cut = max((bare.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
     clause = bare[cut + 1 :]
     if (
@@ -185,6 +191,13 @@ def context_of(text: str, mention: Mention, following: int | None = None) -> Con
         head = bare[:cut]
         previous = max((head.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
         clause = head[previous + 1 :]
+    elif preceding is not None and start + cut + 1 < preceding <= start + len(bare):
+        # "调整完善32个领域和16个街道": the words before the number before it are that
+        # number's; this one has only what follows it ("领域和"), unless that is nothing
+        # but a joining word ("145期和752条" shares its lead-in).
+        own = text[preceding : start + len(bare)]
+        if own.strip(" 和及与并且、"):
+            clause = own
     tail = text[mention.end : end]
     stop = min(
         (i for i, ch in enumerate(tail) if ch in CLAUSE_BREAKS + SENTENCE_BREAKS), default=len(tail)
@@ -286,7 +299,7 @@ OTHER_WORDS = 3  # a clause with this many character pairs of its own speaks of 
 def _other_words(label: str, context: Context) -> bool:
     """Whether the number's own clause says much that the fact's label does not: then the
     number is about something else, and the fact, however close, does not contradict it."""
-    own = _bigrams(context.clause) - _bigrams(label) - _STOP_BIGRAMS
+    own = _bigrams(context.clause + "\x00" + context.after) - _bigrams(label) - _STOP_BIGRAMS
     return len(own) >= OTHER_WORDS
 
 
@@ -421,6 +434,117 @@ def breakdown_wholes(text: str, mentions: Sequence[Mention], index: int) -> list
         previous = bounds[here - 1][0]
         return [m for m in earlier if m.start >= previous][:1]
     return []
+
+
+_REMAINDER = ("其余", "剩余", "余下", "其他的")
+_LAST_YEARS_VALUE = re.compile(
+    r"(?:比|较|与)\s*(?:(?:19|20)[0-9]{2}\s*年度?|上年度?|去年)(?:同期)?\s*[（(]\s*$"
+)
+_YEAR_COMPARED = re.compile(r"(?:比|较|与)\s*(?:19|20)[0-9]{2}\s*年度?(?:相比)?")
+_CHANGE_DIRECTION = {
+    "增长": 1,
+    "增加": 1,
+    "上升": 1,
+    "提高": 1,
+    "提升": 1,
+    "多": 1,
+    "下降": -1,
+    "减少": -1,
+    "降低": -1,
+    "回落": -1,
+    "少": -1,
+}
+
+
+def _rounds_to(exact: Decimal, mention: Mention) -> bool:
+    """Whether a percentage as written is `exact` rounded (half up, or half to even) or cut
+    at the digits the text writes: 53.96 is "54%" or "53.9…", never "55%"."""
+    step = Decimal(1).scaleb(-_decimals(mention))
+    return mention.value in (
+        exact.quantize(step, ROUND_HALF_UP),
+        exact.quantize(step, ROUND_HALF_EVEN),
+        exact.quantize(step, ROUND_DOWN),
+    )
+
+
+def _stated_share(mention: Mention, context: Context, earlier: Sequence[Mention]) -> bool:
+    """Whether a percentage is the number just before it over a number of the same unit
+    stated earlier in its sentence, at the digits it writes."""
+    sentence_start = mention.start - len(context.before)
+    stated = [m for m in earlier if m.start >= sentence_start and not m.percent and m.value]
+    if len(stated) < 2:
+        return False
+    part = stated[-1]  # the number just before the percentage, over one stated before it
+    return any(
+        base.unit == part.unit
+        and base.value >= part.value
+        and _rounds_to(part.value / base.value * 100, mention)
+        for base in stated[:-1]
+    )
+
+
+def _no_source_of_its_own(finding: Finding, mention: Mention) -> Finding:
+    if finding.code not in ("E-NUM-MISMATCH", "E-NUM-APPROX"):
+        return finding
+    return Finding(
+        "E-NUM-UNKNOWN",
+        f"“{mention.text}”是其余部分的数，统计数据中没有它的来源（{finding.message}）",
+        finding.location,
+    )
+
+
+def _stated_change(
+    text: str, mentions: Sequence[Mention], index: int, context: Context, where: Location
+) -> list[Finding] | None:
+    """A change whose two years the text states ("22起，比2022年（31起）下降29%"): checked by
+    arithmetic. None when the text does not state both; [] when it holds."""
+    mention = mentions[index]
+    compared = None
+    for match in _YEAR_COMPARED.finditer(context.before):
+        compared = match
+    if compared is None:
+        return None
+    direction = next((d for w, d in _CHANGE_DIRECTION.items() if w in context.clause), None)
+    if direction is None:
+        return None
+    sentence_start = mention.start - len(context.before)
+    at = sentence_start + compared.end()
+    then = [m for m in mentions[:index] if m.start >= at and not m.percent]
+    now = [m for m in mentions[:index] if sentence_start <= m.start < at - len(compared.group(0))]
+    now = [m for m in now if not m.percent and then and m.unit == then[0].unit]
+    if not then or not now:
+        return None
+    before, after = then[0].value, now[-1].value
+    if (after - before) * direction < 0:
+        shown = "增加" if after > before else "减少"
+        return [
+            Finding(
+                "E-NUM-MISMATCH",
+                f"“{mention.text}”说的变化方向与文中的数不符：{then[0].text} → {now[-1].text}"
+                f"是{shown}",
+                _with_sentence(where, context),
+            )
+        ]
+    if mention.percent:
+        if not before:
+            return None
+        exact = abs(after - before) / before * 100
+        step = Decimal(1).scaleb(-_decimals(mention))
+        if _rounds_to(exact, mention):
+            return []
+        shown = f"{exact.quantize(step, ROUND_HALF_UP)}%"
+    else:
+        if abs(after - before) == mention.value:
+            return []
+        shown = format_number(abs(after - before))
+    return [
+        Finding(
+            "E-NUM-PERCENT" if mention.percent else "E-NUM-MISMATCH",
+            f"“{mention.text}”与文中的数算出的变化不符：{then[0].text} → {now[-1].text}，"
+            f"变化为 {shown}",
+            _with_sentence(where, context),
+        )
+    ]
 
 
 _RESPECTIVE_ITEMS = re.compile(r"[、，,和及与]")
@@ -614,8 +738,24 @@ class Verifier:
                 findings.extend(self._provenance(mention, source, text, located))
                 continue
             following = mentions[index + 1].start if index + 1 < len(mentions) else None
-            context = self._shared_action(context_of(text, mention, following))
+            preceding = mentions[index - 1].end if index else None
+            context = self._shared_action(context_of(text, mention, following, preceding))
             if _states_a_sum(mention, context, mentions[:index], text):
+                continue
+            if _LAST_YEARS_VALUE.search(text, 0, mention.start):
+                # "比2022年（31起）": last year's number, for the change stated next
+                findings.append(
+                    Finding(
+                        "A-NUM-YOY",
+                        f"“{mention.text}”是上年的数，本年的统计数据无法核对",
+                        _with_sentence(located, context),
+                    )
+                )
+                continue
+            stated = _stated_change(text, mentions, index, context, located)
+            if stated is not None:
+                # "共收到申请22起，比2022年（31起）下降29%": both years' numbers are in the text
+                findings.extend(stated)
                 continue
             if any(w in context.clause for w in _reference()["change_words"]):
                 findings.extend(self._change(mention, context, located))
@@ -629,6 +769,12 @@ class Verifier:
                     )
                 )
                 continue
+            if (
+                mention.percent
+                and not self._named_percent(mention, context)
+                and _stated_share(mention, context, mentions[:index])
+            ):
+                continue  # "受理2021件，办结2021件，办结率100%": the text's own numbers
             if mention.percent and not self._named_percent(mention, context):
                 rate = self._rate(mention, context, located)
                 if rate is not None:
@@ -677,7 +823,11 @@ class Verifier:
                             seen.add(finding.message)
                             findings.append(finding)
                 continue
-            findings.extend(self._number(mention, context, located, breakdown))
+            found = self._number(mention, context, located, breakdown)
+            if any(w in context.clause for w in _REMAINDER) and found:
+                # "其余4件已予以答复": the rest of a total, not the total; no source of its own
+                found = [_no_source_of_its_own(f, mention) for f in found]
+            findings.extend(found)
         findings.extend(self._claims(text, where))
         return findings
 
@@ -692,6 +842,9 @@ class Verifier:
         previous = head[:-1]
         if not _ends_with_number(previous):
             return context
+        actions = {w for c in self.concepts if c.quantity.startswith("@proactive.") for w in c.near}
+        if not any(w in previous for w in actions):
+            return context  # the item before says nothing done with documents to share
         kinds = {w for c in self.concepts if c.quantity.startswith("@proactive.") for w in c.all}
         if not any(w in clause for w in kinds) or any(
             w in clause for _, words in self._concept_words for w in words
@@ -928,7 +1081,14 @@ class Verifier:
         # Of several, the longest label: "承办人大代表建议和政协委员提案58件" is the whole,
         # not its part 政协委员提案.
         exact = sorted(
-            (s for s in facts if s.local >= EXACT and _ends_alike(s.quantity.label, context)),
+            (
+                s
+                for s in facts
+                if s.local >= EXACT
+                and len(_bigrams(s.quantity.label)) >= 3  # not "文件" inside 行政规范性文件
+                and _ends_alike(s.quantity.label, context)
+                and not _other_words(s.quantity.label, context)  # not 历年累计…
+            ),
             key=lambda s: (-s.local, -len(_bigrams(s.quantity.label))),
         )
         if exact:
@@ -1047,7 +1207,12 @@ class Verifier:
             for q in self.quantities.values()
         )
 
-    def _rate(self, mention: Mention, context: Context, where: Location) -> list[Finding] | None:
+    def _rate(
+        self,
+        mention: Mention,
+        context: Context,
+        where: Location,
+    ) -> list[Finding] | None:
         """ "政府信息公开率为45.9%": a rate of table 三 named by its words, computed from the
         tables ((予以公开 + 部分公开) ÷ 办结, or one of its usual variants) and compared at the
         rounding the text shows. None when the words name no such rate."""
@@ -1081,6 +1246,23 @@ class Verifier:
             )
         ]
 
+    def _share_of_a_fact(self, mention: Mention, part: Mention) -> bool:
+        """Whether the percentage is the part over a total of the facts (one with `parts`,
+        of the same unit), at the digits the text writes."""
+        for name in self._fact_names:
+            quantity = self.quantities[name]
+            fact = self.stats.fact(name)
+            if fact is None or not fact.parts:  # a total the statistics break down
+                continue
+            if quantity.unit != part.unit or quantity.approx or not quantity.value:
+                continue
+            if Decimal(quantity.value) <= part.value:
+                continue
+            exact = part.value / Decimal(quantity.value) * 100
+            if _rounds_to(exact, mention):
+                return True
+        return False
+
     def _shares(self, mention: Mention, pairs: list[tuple[str, str]]) -> list[str] | None:
         """None when the percentage is part ÷ base × 100 for one of the (part, base) pairs,
         at the digits the text writes; else each computation, for the message."""
@@ -1091,7 +1273,7 @@ class Verifier:
             if part is None or base is None or not base.value:
                 continue
             exact = Decimal(part.value) / Decimal(base.value) * 100
-            if abs(exact - mention.value) < step:
+            if _rounds_to(exact, mention):
                 return None
             shown.append(
                 f"{_short(part)}（{part.text()}）÷ {_short(base)}（{base.text()}）"
@@ -1170,7 +1352,7 @@ class Verifier:
             # "共49件，占办结数86件的57.0%": the base is written out (and checked on its own)
             unit = Decimal(1).scaleb(-decimals)
             exact = part.value / written_base.value * 100 if written_base.value else None
-            if exact is not None and abs(exact - mention.value) < unit:
+            if exact is not None and _rounds_to(exact, mention):
                 return []
             shown = "无法计算" if exact is None else f"{exact.quantize(unit, ROUND_HALF_UP)}%"
             return [
@@ -1187,7 +1369,7 @@ class Verifier:
             base = self.quantities[named_base]
             exact = part.value / Decimal(base.value) * 100 if base.value else None
             unit = Decimal(1).scaleb(-decimals)
-            if exact is not None and abs(exact - mention.value) < unit:
+            if exact is not None and _rounds_to(exact, mention):
                 return []
             located = _with_sentence(where, context_of(text, mention))
             shown = "无法计算" if exact is None else f"{exact.quantize(unit, ROUND_HALF_UP)}%"
@@ -1201,7 +1383,10 @@ class Verifier:
             ]
         denominators: dict[str, Decimal] = {}
         table_part = any(
-            q.kind != "fact" and q.value is not None and Decimal(q.value) == part.value
+            q.kind != "fact"
+            and q.value is not None
+            and Decimal(q.value) == part.value
+            and _unit_fits(q, part.unit)
             for q in self.quantities.values()
         )
         # the bases of table 三, for a part that is a table number ("解读23篇，解读率16%"
@@ -1227,8 +1412,13 @@ class Verifier:
             if denominator:
                 exact = part.value / denominator * 100
                 shares[label] = exact.quantize(unit, rounding=ROUND_HALF_UP)
-                if abs(exact - mention.value) < unit:  # rounded or cut at the digits written
+                if _rounds_to(exact, mention):  # rounded or cut at the digits written
                     return []
+        in_sentence = [m for m in earlier if m.start >= sentence_start and not m.percent]
+        if not table_part and in_sentence == [part] and self._share_of_a_fact(mention, part):
+            # "新增信息3条，占37.5%": no base in the sentence, a share of a total of the facts
+            # (主动公开信息8条); where the sentence states its base, that base decides
+            return []
         if not table_part:
             # The part is no table number ("公开18件……满意率100%"): the percentage is not a
             # share of the tables; it needs a source of its own like any other number.
@@ -1274,8 +1464,7 @@ class Verifier:
         for _, now, then in candidates:
             diff = abs(now - then)
             if mention.percent and then:
-                decimals = _decimals(mention)
-                if abs(diff / then * 100 - mention.value) < Decimal(1).scaleb(-decimals):
+                if _rounds_to(diff / then * 100, mention):
                     return []
             elif not mention.percent and diff == mention.value:
                 return []
@@ -1388,7 +1577,8 @@ def _source_of(mention: Mention, trusted: Sequence[Span]) -> Span | None:
     return None
 
 
-_SUM_WORDS = ("合计", "共计", "总计", "共需", "累计", "共")
+# 合计, 共计, 共: a total; not the 共 of 公共, 共享, 共同, 中共
+_SUM_WORD = re.compile(r"合计|共计|总计|共需|累计|(?<![公中])共(?![享同建治青产性])")
 _CATEGORY_UNITS = {"项", "类", "种", "级", "方面"}
 
 
@@ -1400,7 +1590,7 @@ def _category_count(mention: Mention) -> bool:
 def _states_a_sum(mention: Mention, context: Context, earlier: list[Mention], text: str) -> bool:
     """ "予以公开79件，部分公开22件，两项合计101件": a total of the numbers just stated in the
     same sentence (which are checked themselves) holds by arithmetic."""
-    if not any(word in context.clause for word in _SUM_WORDS) or mention.approx:
+    if not _SUM_WORD.search(context.clause) or mention.approx:
         return False
     sentence_start = mention.start - len(context.before)
     parts = [

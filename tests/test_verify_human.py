@@ -9,6 +9,7 @@ and 部分公开 29 (公开率 100 ÷ 218 = 45.9%).
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -327,6 +328,77 @@ def test_a_score_is_no_percentage_and_no_count():
     data = {**DATA, "facts": [fact("rate", "政务服务好差评系统满意率为", 100, "%")]}
     found = verify("政务服务好差评系统满意率为100%，系统评分92.4分。", data)
     assert [(f.code, f.location.text) for f in found] == [("E-NUM-UNKNOWN", "92.4分")]
+
+
+def test_a_change_whose_two_years_the_text_states_is_checked_by_arithmetic():
+    text = "全年共收到政府信息公开申请215件，比2023年（250件）下降14%。"
+    assert verify(text) == []  # the 250件 is last year's: advice, not checked here
+    assert [f.code for f in verify(text.replace("14%", "15%"))] == ["E-NUM-PERCENT"]
+    assert [f.code for f in verify(text.replace("下降", "增长"))] == ["E-NUM-MISMATCH"]
+
+
+def test_a_percentage_is_rounded_or_cut_at_its_digits_never_pushed_up():
+    # 29 ÷ 218 = 13.30%: "13%" or "13.3%", never "14%"
+    assert verify("办结218件，其中部分公开29件，占办结总数的13.3%。") == []
+    assert verify("办结218件，其中部分公开29件，占办结总数的13%。") == []
+    assert flagged("办结218件，其中部分公开29件，占办结总数的14%。", "14%")
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("全年收到公民、法人和其他组织政府信息公开申请共215件。", "215件"),
+        ("截至年底现行行政规范性文件41件。", "41件"),
+    ],
+)
+def test_set_phrases_and_short_forms_of_table_words(text, number):
+    both_ways(text, number)
+
+
+def test_the_rest_of_a_total_is_not_the_total():
+    found = verify("共收到申请215件，其中撤回3件，其余212件已在规定期限内予以答复。")
+    assert [f.code for f in found if f.location.text == "212件"] == ["E-NUM-UNKNOWN"]
+
+
+def test_the_words_before_the_number_before_are_that_numbers_own():
+    data = {**DATA, "facts": [fact("areas", "调整完善", 32, "个")]}
+    text = "调整完善32个领域和16个街道基层政务公开目录。"
+    assert flagged(text, "32个", data) == []
+    assert flagged(text, "16个", data) == ["E-NUM-UNKNOWN"]  # no source, no contradiction
+
+
+def test_a_cumulative_count_is_not_this_years():
+    data = {**DATA, "facts": [fact("items", "主动公开政府信息", 8, "条")]}
+    text = "主动公开政府信息8条。历年累计主动公开政府信息535条。"
+    assert flagged(text, "8条", data) == []
+    assert flagged(text, "535条", data) == ["E-NUM-UNKNOWN"]
+
+
+def test_a_share_of_a_total_the_facts_break_down():
+    data = {
+        **DATA,
+        "facts": [
+            fact("items", "主动公开政府信息", 8, "条", parts=["items.a", "items.b"]),
+            fact("items.a", "机构设置信息", 3, "条"),
+            fact("items.b", "其他信息", 5, "条"),
+        ],
+    }
+    assert verify("机构设置信息3条，占37.5%。", data) == []
+    assert flagged("机构设置信息3条，占38.5%。", "38.5%", data)
+
+
+def test_ten_thousands_without_a_unit_and_break_through():
+    data = {
+        **DATA,
+        "facts": [
+            fact("fans", "微信公众号粉丝量", Decimal("124.8"), "万"),
+            fact("reads", "总阅读量突破", 2937, "万", approx="超过"),
+        ],
+    }
+    text = "微信公众号粉丝量124.8万，总阅读量突破2937万，其中100万+推文4篇。"
+    found = verify(text, data)
+    assert [f.location.text for f in found] == ["4篇"]  # a count with no source; 100万+ is a name
+    assert flagged(text.replace("124.8万", "125.8万"), "125.8万", data)
 
 
 # ---- numbers that are names ------------------------------------------------------------------
