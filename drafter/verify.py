@@ -1144,6 +1144,14 @@ class Verifier:
         ):
             return None
         if matching:
+            # a row's 总计 cell and the row itself are one number: name it once
+            listed = {s.quantity.name for s in matching}
+            matching = [
+                s
+                for s in matching
+                if s.quantity.name.removesuffix(".total") == s.quantity.name
+                or s.quantity.name.removesuffix(".total") not in listed
+            ]
             names = "、".join(_describe(s.quantity) for s in matching[:2])
             if len(matching) > 2:
                 names += f"等 {len(matching)} 个数"
