@@ -204,6 +204,8 @@ def context_of(
     )
     if following is not None:
         stop = min(stop, max(0, following - mention.end))  # the next number has its own words
+    joined = min((tail.find(w) for w in "和及与" if 0 <= tail.find(w) < stop), default=stop)
+    stop = min(stop, joined)  # "行政复议2件和复议后提起行政诉讼1件": the 诉讼 is the 1件's
     if tail[:stop].startswith(_SUBORDINATE):
         # "另有5件因收到时间临近年底，结转至下年度": a reason or time phrase after the number
         # is not what the number counts; the predicate comes later in the sentence.
@@ -293,14 +295,22 @@ def _ends_alike(label: str, context: Context) -> bool:
     return len(core) >= 2 and core[-2:] in context.clause + context.after
 
 
-OTHER_WORDS = 3  # a clause with this many character pairs of its own speaks of something else
+OTHER_WORDS = 2  # a clause with this many character pairs of its own speaks of something else
 
 
 def _other_words(label: str, context: Context) -> bool:
     """Whether the number's own clause says much that the fact's label does not: then the
     number is about something else, and the fact, however close, does not contradict it."""
-    own = _bigrams(context.clause + "\x00" + context.after) - _bigrams(label) - _STOP_BIGRAMS
+    words = _GENERIC_WORDS.sub(" ", context.clause + " " + context.after)
+    pieces = re.split(r"[^\u4e00-\u9fff]+", words)  # no pair across a gap or a number
+    own = set().union(*(_bigrams(p) for p in pieces)) - _bigrams(label) - _STOP_BIGRAMS
     return len(own) >= OTHER_WORDS
+
+
+# words any count may carry, left out when asking what a clause itself speaks of
+_GENERIC_WORDS = re.compile(
+    r"全年|本年度?|年度|今年|其中|共计|合计|各类|发布|开展|完成|组织|进行|通过|共|达到?|为|了|的|在|对|及时"
+)
 
 
 def label_score(label: str, context: Context, weights: dict[str, float] | None = None) -> float:
@@ -436,6 +446,7 @@ def breakdown_wholes(text: str, mentions: Sequence[Mention], index: int) -> list
     return []
 
 
+_UNKNOWN_MEASURE = re.compile(r"[\u4e00-\u9fff]")
 _REMAINDER = ("其余", "剩余", "余下", "其他的")
 _LAST_YEARS_VALUE = re.compile(
     r"(?:比|较|与)\s*(?:(?:19|20)[0-9]{2}\s*年度?|上年度?|去年)(?:同期)?\s*[（(]\s*$"
@@ -454,6 +465,16 @@ _CHANGE_DIRECTION = {
     "回落": -1,
     "少": -1,
 }
+
+
+def _own_subject_before_share(context: Context, part: Mention, mention: Mention) -> bool:
+    """Whether the words right before 占 name something of their own, in a clause without
+    the number that would otherwise be taken for the part."""
+    if "占" not in context.clause:
+        return False
+    subject = context.clause[: context.clause.rfind("占")]
+    clause_start = mention.start - len(context.clause)
+    return part.start < clause_start and len(re.sub(r"[^\u4e00-\u9fff]", "", subject)) >= 2
 
 
 def _rounds_to(exact: Decimal, mention: Mention) -> bool:
@@ -729,7 +750,7 @@ class Verifier:
         names (right by construction, unless the statistics changed since), never judged
         by its context."""
         findings: list[Finding] = []
-        mentions = [m for m in find_numbers(text) if not _category_count(m)]
+        mentions = [m for m in find_numbers(text) if not _category_count(m, text)]
         wholes: dict[int, tuple[str, ...]] = {}  # what each whole of a breakdown was verified as
         for index, mention in enumerate(mentions):
             located = _at(where, text, mention)
@@ -797,6 +818,8 @@ class Verifier:
                 if "占" in context.before and same_sentence and same_sentence[-1].start > share_at:
                     base = same_sentence.pop()
                 part = same_sentence[-1] if same_sentence else None
+                if part is not None and _own_subject_before_share(context, part, mention):
+                    part = None  # "…28.9%，其他情况占5.2%": 其他情况 is no earlier number
                 if part is not None:
                     findings.extend(
                         self._percentage(mention, part, mentions[:index], text, located, base)
@@ -1022,6 +1045,9 @@ class Verifier:
         """No finding when any reading of the mention (1.5万人次: 15000 人次 or 1.5 万人次)
         is verified; else the finding of its first reading."""
         where = _with_sentence(where, context)
+        if mention.unit is None and _UNKNOWN_MEASURE.match(context.rest):
+            # "共刊登50期、200版": a measure word we do not know; nothing can contradict it
+            breakdown = breakdown or Breakdown((), "")
         verdicts = []
         for value, unit in mention.readings():
             verdict = self._judge(mention, context, value, unit, where, breakdown)
@@ -1304,6 +1330,7 @@ class Verifier:
         head = max((subject.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
         if not subject[head + 1 :].strip():
             return None
+        subject = subject[head + 1 :]  # "无法提供占28.9%，其他情况占5.2%": only 其他情况
         words = Context(subject, subject, subject, "", scope=subject, scope_at=len(subject))
         parts = [
             c.quantity
@@ -1590,9 +1617,21 @@ _SUM_WORD = re.compile(r"合计|共计|总计|共需|累计|(?<![公中])共(?![
 _CATEGORY_UNITS = {"项", "类", "种", "级", "方面"}
 
 
-def _category_count(mention: Mention) -> bool:
-    """A small Chinese numeral counting kinds of things (两项合计, 三类), not a statistic."""
-    return mention.form == "chinese" and mention.value <= 10 and mention.unit in _CATEGORY_UNITS
+def _category_count(mention: Mention, text: str) -> bool:
+    """A small Chinese numeral counting kinds of things (两项合计, 三类, 五项措施), not a
+    statistic ("结转下年度继续办理二项" is one)."""
+    if mention.form != "chinese" or mention.value > 10 or mention.unit not in _CATEGORY_UNITS:
+        return False
+    if mention.unit != "项":
+        return True
+    return bool(_KINDS_AFTER.match(text, mention.end)) or text[: mention.start].endswith(
+        ("等", "这", "以上", "上述", "下列")
+    )
+
+
+_KINDS_AFTER = re.compile(
+    r"(?:合计|工作|措施|制度|任务|内容|举措|机制|要求|原则|重点|规定|指标|职能|重要|主要|基础|长期)"
+)
 
 
 def _states_a_sum(mention: Mention, context: Context, earlier: list[Mention], text: str) -> bool:

@@ -401,6 +401,31 @@ def test_ten_thousands_without_a_unit_and_break_through():
     assert flagged(text.replace("124.8万", "125.8万"), "125.8万", data)
 
 
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        # wordings of a fifth corpus of published reports, our figures
+        ("其中“予以公开”71件、“区分处理后公开数”29件。", "29件"),
+        ("逾期未补正视为放弃申请28件。", "28件"),
+        ("因政府信息公开引起的行政复议4件和复议后提起行政诉讼0件。", "4件"),
+        ("办结218宗，其中予以公开71宗。", "71宗"),
+        ("结转下年度继续办理零件，其中部分公开二十九件。", "二十九件"),
+    ],
+)
+def test_wordings_of_a_fifth_corpus(text, number):
+    assert verify(text) == [], verify(text)
+    if number[0].isdigit():
+        mutated, wrong = plus_one(text, number)
+        assert flagged(mutated, wrong)
+
+
+def test_the_words_right_before_a_share_may_name_something_else():
+    # "…28.9%，其他情况占5.2%": 其他情况 is not the 1527 of the sentence
+    text = "共办理申请218件，其中予以公开或部分公开占45.9%，其他情况占54.1%。"
+    found = verify(text)
+    assert "E-NUM-PERCENT" not in [f.code for f in found if f.location.text == "54.1%"]
+
+
 # ---- numbers that are names ------------------------------------------------------------------
 
 
@@ -415,6 +440,11 @@ def test_ten_thousands_without_a_unit_and_break_through():
         "推动2022政务公开工作取得新进步。",
         "截至2023年12月31，窗口共办理事项。",
         "如对报告有疑问，请联系党政办，联系电话：89095552。",
+        "根据《条例》（国务院令711号）编制本报告。",
+        "1、2023年度，我办依法办理申请。",
+        "全年没有出现一起投诉案件。",
+        "紧紧围绕“写好五线谱，谱好两部曲，携手零距离，共画同心圆”的目标。",
+        "把政务公开作为年终考核一项重要内容。",
     ],
 )
 def test_numbers_that_are_names_are_not_quantities(text):
