@@ -24,9 +24,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
-from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from typing import TYPE_CHECKING
 
 from drafter import report as rp
 from drafter.findings import Finding, Location
@@ -34,9 +34,36 @@ from drafter.formats import Layout
 from drafter.numbers import Mention, approx_contains, approx_range, find_numbers
 from drafter.quantities import Quantity, format_number
 from drafter.report import Span
-from drafter.resources import structured_dir
 from drafter.stats import Stats
-from drafter.yamlsource import read_trusted_yaml
+from drafter.wording import (
+    CARRIED_INCLUDED,
+    CLAUSE_BREAKS,
+    ENUMERATION_BREAKS,
+    LAST_YEARS_VALUE,
+    REMAINDER,
+    STOP_BIGRAMS,
+    UNKNOWN_MEASURE,
+    Breakdown,
+    Context,
+    bigrams,
+    breakdown_wholes,
+    context_of,
+    decimals_of,
+    each_item,
+    ends_with_number,
+    item_words,
+    no_source_of_its_own,
+    number_at_end,
+    own_subject_before_share,
+    reference,
+    respective_item,
+    rounds_to,
+    sentences,
+    stated_change,
+    stated_share,
+    text_after,
+    with_sentence,
+)
 
 if TYPE_CHECKING:
     from drafter.grounding import Material
@@ -46,9 +73,6 @@ AUTHORITATIVE = 4  # a table concept named this specifically outranks any fact �
 EXACT = 0.9  # … unless a fact's label stands (nearly) word for word before the number
 TIE = 0.3  # concepts named within this score of the best are equally likely
 WEAK = 0.3  # … this much: the context is compatible with it
-CLAUSE_BREAKS = "，,、；;：:（）()\n"
-SENTENCE_BREAKS = "。！？!?；;\n"
-ENUMERATION_BREAKS = "、，,"  # marks between the numbers of one enumeration
 
 # Table quantities are counted in 件 in the tables; prose counts the same things in these.
 COUNT_UNITS = {"件", "份", "个", "项", "宗", "起", "次"}
@@ -64,11 +88,6 @@ class Concept:
 
 
 @cache
-def _reference() -> dict[str, Any]:
-    return read_trusted_yaml(structured_dir() / "reference" / "concepts.yaml")
-
-
-@cache
 def concepts() -> tuple[Concept, ...]:
     return tuple(
         Concept(
@@ -78,7 +97,7 @@ def concepts() -> tuple[Concept, ...]:
             not_=tuple(c.get("not", ())),
             topic=tuple(c.get("topic", ())),
         )
-        for c in _reference()["concepts"]
+        for c in reference()["concepts"]
     )
 
 
@@ -103,167 +122,11 @@ def rates() -> tuple[Rate, ...]:
             tuple(r["part"]),
             tuple(r["base"]),
         )
-        for r in _reference().get("rates", ())
+        for r in reference().get("rates", ())
     )
 
 
-# ---- context -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Context:
-    sentence: str  # the whole sentence
-    before: str  # the sentence up to the number
-    clause: str  # the clause before the number (since the last ，、；：…)
-    after: str  # the clause after the number
-    rest: str = ""  # the sentence after the number, up to the next number
-    scope: str = ""  # where the words a concept needs (`all`) must stand
-    subject: str = ""  # inside parentheses: the clause the parenthesis belongs to
-    paragraph: str = ""  # the paragraph up to the number, and the rest of its sentence
-    scope_at: int = 0  # where the number stands in `scope`
-
-
-_SUBORDINATE = ("因", "由于", "系", "于")
-_CARRIED_INCLUDED = re.compile(r"\s*[（(](?:其中)?(?:含|包含|包括)[^）)]{0,6}(?:上年|上一年|去年)")
-
-
-def text_after(context: Context) -> str:
-    """The sentence right after the number (parenthetical remarks included)."""
-    return context.rest
-
-
-_OWN_WORDS_AFTER = re.compile(r"\s*[\u4e00-\u9fff]{2}")
-_EMPTY_WORDS = ("计", "共", "共有", "共计", "达", "达到", "为", "约为", "总数为", "数量为")
-_TRAILING_REMARK = re.compile(r"[（(][^（）()]*[）)]\s*$")
-
-
-@lru_cache(maxsize=512)  # every number of a paragraph asks for the same sentences
-def sentences(text: str) -> tuple[tuple[int, int], ...]:
-    """(start, end) of each sentence, the end including its closing mark."""
-    out, start = [], 0
-    for i, ch in enumerate(text):
-        if ch in SENTENCE_BREAKS:
-            out.append((start, i + 1))
-            start = i + 1
-    if start < len(text):
-        out.append((start, len(text)))
-    return tuple(out)
-
-
-def context_of(
-    text: str, mention: Mention, following: int | None = None, preceding: int | None = None
-) -> Context:
-    """The words around a number. `following` is where the next number starts, `preceding`
-    where the number before it ends."""
-    start, end = next(
-        ((s, e) for s, e in sentences(text) if s <= mention.start < e), (0, len(text))
-    )
-    before = text[start : mention.start]
-    # A remark in parentheses right before the number ("部分公开（区分处理的……）71件")
-    # belongs to the words before it.
-    bare = _TRAILING_REMARK.sub("", before)
-    for phrase in _reference().get("neutral_phrases", ()):
-        # "收到公民、法人和其他组织的申请": no applicant in particular, and no clause break
-        bare = bare.replace(phrase, "众" * len(phrase))
-    cut = max((bare.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
-    clause = bare[cut + 1 :]
-    if (
-        clause.strip() in _EMPTY_WORDS
-        and cut > 0
-        and bare[cut] in "，,"
-        and not _ends_with_number(bare[:cut])
-    ):
-        # "以信访举报投诉类申请为主，计20件", "申请人以自然人为主，共47件": a clause of no
-        # words of its own counts what the clause before it names.
-        head = bare[:cut]
-        previous = max((head.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
-        clause = head[previous + 1 :] + clause
-    elif (
-        not clause.strip()
-        and cut > 0
-        and bare[cut] in ENUMERATION_BREAKS
-        and _ends_with_number(bare[:cut])
-        and not _OWN_WORDS_AFTER.match(text, mention.end)
-    ):
-        # "发布信息145期、752条" or "145期，752条": the second number shares the words of
-        # the first (its clause is empty), whichever mark separates them; not when it has
-        # words of its own after it ("其中17件结果维持，4件尚未审结").
-        head = bare[:cut]
-        previous = max((head.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
-        clause = head[previous + 1 :]
-    elif preceding is not None and start + cut + 1 < preceding <= start + len(bare):
-        # "调整完善32个领域和16个街道": the words before the number before it are that
-        # number's; this one has only what follows it ("领域和"), unless that is nothing
-        # but a joining word ("145期和752条" shares its lead-in).
-        own = text[preceding : start + len(bare)]
-        if own.strip(" 和及与并且、"):
-            clause = own
-    tail = text[mention.end : end]
-    stop = min(
-        (i for i, ch in enumerate(tail) if ch in CLAUSE_BREAKS + SENTENCE_BREAKS), default=len(tail)
-    )
-    if following is not None:
-        stop = min(stop, max(0, following - mention.end))  # the next number has its own words
-    joined = min((tail.find(w) for w in "和及与" if 0 <= tail.find(w) < stop), default=stop)
-    stop = min(stop, joined)  # "行政复议2件和复议后提起行政诉讼1件": the 诉讼 is the 1件's
-    if tail[:stop].startswith(_SUBORDINATE):
-        # "另有5件因收到时间临近年底，结转至下年度": a reason or time phrase after the number
-        # is not what the number counts; the predicate comes later in the sentence.
-        stop = 0
-    rest = text[mention.end : min(end, following) if following is not None else end]
-    # Inside parentheses, the words before the opening parenthesis are the subject:
-    # "直接起诉8件（结果维持4件、…）" is about 直接起诉, not about the whole sentence.
-    opened = before.rfind("（"), before.rfind("(")
-    closed = before.rfind("）"), before.rfind(")")
-    subject = ""
-    if max(opened) > max(closed):
-        inner = before[: max(opened)]
-        head = max((inner.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
-        subject = inner[head + 1 :]
-        if not clause.strip():
-            clause = subject  # "保护第三方合法权益（5件）": the label before the parenthesis
-        scope = subject + before[max(opened) :] + tail[:stop]
-        scope_at = len(subject) + len(before) - max(opened)
-    else:
-        # the rest of the sentence up to the next number, whose words are its own
-        scope = before + _own_rest(text, mention.end, end, following)
-        scope_at = len(before)
-    paragraph = text[:start] + before + tail
-    return Context(
-        text[start:end], before, clause, tail[:stop], rest, scope, subject, paragraph, scope_at
-    )
-
-
-@cache
-def _number_at_end() -> re.Pattern[str]:
-    from drafter.numbers import units
-
-    unit = "|".join(re.escape(u) for u in sorted(units(), key=len, reverse=True))
-    return re.compile(
-        rf"[0-9０-９零〇一二两三四五六七八九十百千万亿.]+\s*(?:多|余)?\s*(?:{unit})?\s*(?:以上)?\s*$"
-    )
-
-
-def _ends_with_number(text: str) -> bool:
-    return _number_at_end().search(text) is not None
-
-
-def _own_rest(text: str, at: int, end: int, following: int | None) -> str:
-    """The sentence after a number, up to the words of the next number ("现行有效规范性文件
-    41份，规章9份": the 规章 is the 9份's, not the 41份's)."""
-    if following is None or following >= end:
-        return text[at:end]
-    rest = text[at:following]
-    cut = max((rest.rfind(ch) for ch in CLAUSE_BREAKS), default=-1)
-    return rest[:cut] if cut >= 0 else rest
-
-
-def _bigrams(text: str) -> set[str]:
-    text = re.sub(r"[\s\W\d_a-zA-Z]+", "", text)
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
-_STOP_BIGRAMS = {"全年", "本年", "年度", "其中", "共计", "累计", "发布", "开展", "各类", "完成"}
+# ---- the words that name a fact or a table quantity ---------------------------------------------
 
 
 def label_scores(
@@ -272,20 +135,20 @@ def label_scores(
     """How much of a fact's label (0 … 1) the clause of the number repeats, and how much the
     sentence up to the number does. Character pairs that many labels and table words share
     (规范性文件, 信息) count for less than the distinctive ones (清理, 访谈)."""
-    words = _bigrams(label) - _STOP_BIGRAMS or _bigrams(label)
+    words = bigrams(label) - STOP_BIGRAMS or bigrams(label)
     if not words:
         return 0.0, 0.0
     weight = (lambda w: weights.get(w, 1.0)) if weights else (lambda w: 1.0)
     total = sum(weight(w) for w in words)
-    local = sum(weight(w) for w in words & _bigrams(context.clause + context.after)) / total
-    wide = sum(weight(w) for w in words & _bigrams(context.before + context.after)) / total
+    local = sum(weight(w) for w in words & bigrams(context.clause + context.after)) / total
+    wide = sum(weight(w) for w in words & bigrams(context.before + context.after)) / total
     return local, wide
 
 
 def _shares_words(label: str, whole: str) -> bool:
     """Whether a fact's label repeats most of the words of a whole's label."""
-    words = _bigrams(whole) - _STOP_BIGRAMS
-    return bool(words) and len(words & _bigrams(label)) >= len(words) / 2
+    words = bigrams(whole) - STOP_BIGRAMS
+    return bool(words) and len(words & bigrams(label)) >= len(words) / 2
 
 
 def _ends_alike(label: str, context: Context) -> bool:
@@ -303,7 +166,7 @@ def _other_words(label: str, context: Context) -> bool:
     number is about something else, and the fact, however close, does not contradict it."""
     words = _GENERIC_WORDS.sub(" ", context.clause + " " + context.after)
     pieces = re.split(r"[^\u4e00-\u9fff]+", words)  # no pair across a gap or a number
-    own = set().union(*(_bigrams(p) for p in pieces)) - _bigrams(label) - _STOP_BIGRAMS
+    own = set().union(*(bigrams(p) for p in pieces)) - bigrams(label) - STOP_BIGRAMS
     return len(own) >= OTHER_WORDS
 
 
@@ -404,232 +267,8 @@ def concept_score(concept: Concept, context: Context) -> float:
     return concept_match(concept, context).rank
 
 
-# ---- breakdowns ----------------------------------------------------------------------------------
-
-BREAKDOWN_WORDS = ("其中", "包括")
+# the rows whose applicant columns a breakdown under 其中 may go on to (收办 → 新收 + 结转)
 _APPLICANT_ROWS = frozenset(("@applications.new_received", "@applications.carried_over"))
-
-
-@dataclass(frozen=True)
-class Breakdown:
-    """A number listed after 其中: one item of a whole stated before it ("开展政策问答36期，
-    其中，市本级12期、甲区10期"). `whole` names the quantities the whole was verified as."""
-
-    whole: tuple[str, ...]  # in the order the text states them
-    item: str  # the item's own words (市本级), without the lead-in
-
-
-def breakdown_wholes(text: str, mentions: Sequence[Mention], index: int) -> list[Mention]:
-    """The number a breakdown item belongs to: the last of the same unit before 其中 in its
-    sentence, or, when 其中 opens the sentence, the first of the sentence before, its
-    subject ("新收236件，另有上年结转10件。其中，自然人申请212件": the 236)."""
-    mention = mentions[index]
-    bounds = sentences(text)
-    here = next((i for i, (s, e) in enumerate(bounds) if s <= mention.start < e), None)
-    if here is None:
-        return []
-    start = bounds[here][0]
-    head = text[start : mention.start]
-    opened = max(head.rfind(w) for w in BREAKDOWN_WORDS)
-    if opened < 0:
-        return []
-    opened += start
-    earlier = [
-        m for m in mentions[:index] if m.end <= opened and not m.percent and m.unit == mention.unit
-    ]
-    inside = [m for m in earlier if m.start >= start]
-    if inside:
-        return inside[-1:]
-    if here and not text[start:opened].strip(" \t，,：:"):
-        previous = bounds[here - 1][0]
-        return [m for m in earlier if m.start >= previous][:1]
-    return []
-
-
-_UNKNOWN_MEASURE = re.compile(r"[\u4e00-\u9fff]")
-_REMAINDER = ("其余", "剩余", "余下", "其他的")
-_LAST_YEARS_VALUE = re.compile(
-    r"(?:比|较|与)\s*(?:(?:19|20)[0-9]{2}\s*年度?|上年度?|去年)(?:同期)?\s*[（(]\s*$"
-)
-_YEAR_COMPARED = re.compile(r"(?:比|较|与)\s*(?:19|20)[0-9]{2}\s*年度?(?:相比)?")
-_CHANGE_DIRECTION = {
-    "增长": 1,
-    "增加": 1,
-    "上升": 1,
-    "提高": 1,
-    "提升": 1,
-    "多": 1,
-    "下降": -1,
-    "减少": -1,
-    "降低": -1,
-    "回落": -1,
-    "少": -1,
-}
-
-
-def _own_subject_before_share(context: Context, part: Mention, mention: Mention) -> bool:
-    """Whether the words right before 占 name something of their own, in a clause without
-    the number that would otherwise be taken for the part."""
-    if "占" not in context.clause:
-        return False
-    subject = context.clause[: context.clause.rfind("占")]
-    clause_start = mention.start - len(context.clause)
-    return part.start < clause_start and len(re.sub(r"[^\u4e00-\u9fff]", "", subject)) >= 2
-
-
-def _rounds_to(exact: Decimal, mention: Mention) -> bool:
-    """Whether a percentage as written is `exact` rounded (half up, or half to even) or cut
-    at the digits the text writes: 53.96 is "54%" or "53.9…", never "55%"."""
-    step = Decimal(1).scaleb(-_decimals(mention))
-    return mention.value in (
-        exact.quantize(step, ROUND_HALF_UP),
-        exact.quantize(step, ROUND_HALF_EVEN),
-        exact.quantize(step, ROUND_DOWN),
-    )
-
-
-def _stated_share(mention: Mention, context: Context, earlier: Sequence[Mention]) -> bool:
-    """Whether a percentage is the number just before it over a number of the same unit
-    stated earlier in its sentence, at the digits it writes."""
-    sentence_start = mention.start - len(context.before)
-    stated = [m for m in earlier if m.start >= sentence_start and not m.percent and m.value]
-    if len(stated) < 2:
-        return False
-    part = stated[-1]  # the number just before the percentage, over one stated before it
-    return any(
-        base.unit == part.unit
-        and base.value >= part.value
-        and _rounds_to(part.value / base.value * 100, mention)
-        for base in stated[:-1]
-    )
-
-
-def _no_source_of_its_own(finding: Finding, mention: Mention) -> Finding:
-    if finding.code not in ("E-NUM-MISMATCH", "E-NUM-APPROX"):
-        return finding
-    return Finding(
-        "E-NUM-UNKNOWN",
-        f"“{mention.text}”是其余部分的数，统计数据中没有它的来源（{finding.message}）",
-        finding.location,
-    )
-
-
-def _stated_change(
-    text: str, mentions: Sequence[Mention], index: int, context: Context, where: Location
-) -> list[Finding] | None:
-    """A change whose two years the text states ("22起，比2022年（31起）下降29%"): checked by
-    arithmetic. None when the text does not state both; [] when it holds."""
-    mention = mentions[index]
-    compared = None
-    for match in _YEAR_COMPARED.finditer(context.before):
-        compared = match
-    if compared is None:
-        return None
-    direction = next((d for w, d in _CHANGE_DIRECTION.items() if w in context.clause), None)
-    if direction is None:
-        return None
-    sentence_start = mention.start - len(context.before)
-    at = sentence_start + compared.end()
-    then = [m for m in mentions[:index] if m.start >= at and not m.percent]
-    now = [m for m in mentions[:index] if sentence_start <= m.start < at - len(compared.group(0))]
-    now = [m for m in now if not m.percent and then and m.unit == then[0].unit]
-    if not then or not now:
-        return None
-    before, after = then[0].value, now[-1].value
-    if (after - before) * direction < 0:
-        shown = "增加" if after > before else "减少"
-        return [
-            Finding(
-                "E-NUM-MISMATCH",
-                f"“{mention.text}”说的变化方向与文中的数不符：{then[0].text} → {now[-1].text}"
-                f"是{shown}",
-                _with_sentence(where, context),
-            )
-        ]
-    if mention.percent:
-        if not before:
-            return None
-        exact = abs(after - before) / before * 100
-        step = Decimal(1).scaleb(-_decimals(mention))
-        if _rounds_to(exact, mention):
-            return []
-        shown = f"{exact.quantize(step, ROUND_HALF_UP)}%"
-    else:
-        if abs(after - before) == mention.value:
-            return []
-        shown = format_number(abs(after - before))
-    return [
-        Finding(
-            "E-NUM-PERCENT" if mention.percent else "E-NUM-MISMATCH",
-            f"“{mention.text}”与文中的数算出的变化不符：{then[0].text} → {now[-1].text}，"
-            f"变化为 {shown}",
-            _with_sentence(where, context),
-        )
-    ]
-
-
-_RESPECTIVE_ITEMS = re.compile(r"[、，,和及与]")
-
-
-def _respective(
-    text: str, mentions: Sequence[Mention], index: int, context: Context
-) -> Context | None:
-    """ "A、B、C等领域信息分别22条、34条、29条": the k-th number after 分别 is the k-th thing
-    named before it, with the words the things share (领域信息). None when the counts differ."""
-    mention = mentions[index]
-    sentence_start = mention.start - len(context.before)
-    at = text.rfind("分别", sentence_start, mention.start)
-    if at < 0:
-        return None
-    sentence_end = next((e for s, e in sentences(text) if s <= mention.start < e), len(text))
-    listed = [m for m in mentions if at < m.start < sentence_end]
-    run = []
-    for m in listed:  # the numbers right after 分别, separated by marks only
-        gap = text[(run[-1].end if run else at + 2) : m.start]
-        if gap.strip(" 为是：:、，,和及") and run:
-            break
-        if not run and gap.strip(" 为是：:"):
-            break
-        run.append(m)
-    if mention not in run:
-        return None
-    head = text[sentence_start:at]
-    head = head[max(head.rfind(ch) for ch in "，,；;：:（(") + 1 :]
-    shared = ""
-    if "等" in head:
-        head, _, shared = head.rpartition("等")
-    items = [i for i in _RESPECTIVE_ITEMS.split(head) if i.strip()]
-    if len(items) != len(run):
-        return None
-    item = items[run.index(mention)] + shared
-    return replace(context, clause=item, before=item, scope=item, scope_at=len(item), rest="")
-
-
-_COORDINATION = re.compile(r"[和与、]|(?<![涉以普危])及")  # not the 及 of 涉及, 以及
-
-
-def _each(context: Context) -> list[Context]:
-    """ "行政复议和行政诉讼各2件": one context per coordinated item before 各."""
-    clause = context.clause.rstrip()
-    if not clause.endswith("各"):
-        return []
-    items = [i for i in _COORDINATION.split(clause[:-1]) if len(i.strip()) >= 2]
-    if len(items) < 2:
-        return []
-    out = []
-    for item in items:
-        out.append(
-            replace(context, clause=item, before=item, scope=item, scope_at=len(item), rest="")
-        )
-    return out
-
-
-def _item_words(context: Context) -> str:
-    words = context.clause
-    for word in BREAKDOWN_WORDS:
-        if word in words:
-            words = words[words.rfind(word) + len(word) :]
-    return words.strip(" \t，,：:、（）()")
 
 
 # ---- sources -------------------------------------------------------------------------------------
@@ -648,7 +287,7 @@ class Source:
 @cache
 def _synonyms() -> dict[str, frozenset[str]]:
     out: dict[str, frozenset[str]] = {}
-    for group in _reference().get("unit_synonyms", []):
+    for group in reference().get("unit_synonyms", []):
         for unit in group:
             out[unit] = frozenset(group)
     return out
@@ -763,22 +402,22 @@ class Verifier:
             context = self._shared_action(context_of(text, mention, following, preceding))
             if _states_a_sum(mention, context, mentions[:index], text):
                 continue
-            if _LAST_YEARS_VALUE.search(text, 0, mention.start):
+            if LAST_YEARS_VALUE.search(text, 0, mention.start):
                 # "比2022年（31起）": last year's number, for the change stated next
                 findings.append(
                     Finding(
                         "A-NUM-YOY",
                         f"“{mention.text}”是上年的数，本年的统计数据无法核对",
-                        _with_sentence(located, context),
+                        with_sentence(located, context),
                     )
                 )
                 continue
-            stated = _stated_change(text, mentions, index, context, located)
+            stated = stated_change(text, mentions, index, context, located)
             if stated is not None:
                 # "共收到申请22起，比2022年（31起）下降29%": both years' numbers are in the text
                 findings.extend(stated)
                 continue
-            if any(w in context.clause for w in _reference()["change_words"]):
+            if any(w in context.clause for w in reference()["change_words"]):
                 findings.extend(self._change(mention, context, located))
                 continue
             if mention.percent and mention.value > 100 and _rate_words(context):
@@ -786,14 +425,14 @@ class Verifier:
                     Finding(
                         "E-NUM-PERCENT",
                         f"“{mention.text}”是一个比率，不能超过100%",
-                        _with_sentence(located, context),
+                        with_sentence(located, context),
                     )
                 )
                 continue
             if (
                 mention.percent
                 and not self._named_percent(mention, context)
-                and _stated_share(mention, context, mentions[:index])
+                and stated_share(mention, context, mentions[:index])
             ):
                 continue  # "受理2021件，办结2021件，办结率100%": the text's own numbers
             if mention.percent and not self._named_percent(mention, context):
@@ -818,7 +457,7 @@ class Verifier:
                 if "占" in context.before and same_sentence and same_sentence[-1].start > share_at:
                     base = same_sentence.pop()
                 part = same_sentence[-1] if same_sentence else None
-                if part is not None and _own_subject_before_share(context, part, mention):
+                if part is not None and own_subject_before_share(context, part, mention):
                     part = None  # "…28.9%，其他情况占5.2%": 其他情况 is no earlier number
                 if part is not None:
                     findings.extend(
@@ -832,11 +471,11 @@ class Verifier:
                     if whole.start not in wholes:
                         wholes[whole.start] = self._identify(whole, context_of(text, whole))
                 names = tuple(dict.fromkeys(n for w in candidates for n in wholes[w.start]))
-                breakdown = Breakdown(names, _item_words(context))
-            respective = _respective(text, mentions, index, context)
+                breakdown = Breakdown(names, item_words(context))
+            respective = respective_item(text, mentions, index, context)
             if respective is not None:
                 context = respective
-            each = _each(context)
+            each = each_item(context)
             if each:
                 # "行政复议和行政诉讼各2件": the number is stated of each of them
                 seen = set()
@@ -847,9 +486,9 @@ class Verifier:
                             findings.append(finding)
                 continue
             found = self._number(mention, context, located, breakdown)
-            if any(w in context.clause for w in _REMAINDER) and found:
+            if any(w in context.clause for w in REMAINDER) and found:
                 # "其余4件已予以答复": the rest of a total, not the total; no source of its own
-                found = [_no_source_of_its_own(f, mention) for f in found]
+                found = [no_source_of_its_own(f, mention) for f in found]
             findings.extend(found)
         findings.extend(self._claims(text, where))
         return findings
@@ -863,7 +502,7 @@ class Verifier:
         if not clause.strip() or not head or head[-1] not in ENUMERATION_BREAKS:
             return context
         previous = head[:-1]
-        if not _ends_with_number(previous):
+        if not ends_with_number(previous):
             return context
         actions = {w for c in self.concepts if c.quantity.startswith("@proactive.") for w in c.near}
         if not any(w in previous for w in actions):
@@ -873,7 +512,7 @@ class Verifier:
             w in clause for _, words in self._concept_words for w in words
         ):
             return context
-        words = _number_at_end().sub("", previous)
+        words = number_at_end().sub("", previous)
         words = words[max((words.rfind(ch) for ch in CLAUSE_BREAKS), default=-1) + 1 :]
         for kind in sorted(kinds, key=len, reverse=True):  # the verb, not the other kind
             words = words.replace(kind, "")
@@ -895,7 +534,7 @@ class Verifier:
                 _value_fits(mention, cell, value) and _unit_fits(cell, unit)
                 for value, unit in mention.readings()
             ):
-                return [self._mismatch(mention, cell, _with_sentence(where, context))]
+                return [self._mismatch(mention, cell, with_sentence(where, context))]
         if quantity is None:
             if source.name.startswith(("yoy.", "yoy_pct.")):
                 return self._change(mention, context, where)
@@ -909,7 +548,7 @@ class Verifier:
             Finding(
                 "E-NUM-MISMATCH",
                 f"“{mention.text}”由{_describe(quantity)}填入，但统计数据现在为 {quantity.text()}",
-                replace(_with_sentence(where, context), quantity=quantity.name),
+                replace(with_sentence(where, context), quantity=quantity.name),
             )
         ]
 
@@ -956,7 +595,7 @@ class Verifier:
                 matches[concept.quantity] = match
         # "受理申请2025件（包含上年结转71件）": what was received, carried over included,
         # is what was handled this year
-        if "@applications.new_received" in matches and _CARRIED_INCLUDED.match(text_after(context)):
+        if "@applications.new_received" in matches and CARRIED_INCLUDED.match(text_after(context)):
             matches["@applications.handled"] = matches.pop("@applications.new_received")
         # Only what the words name or what has the value can decide (see _judge): other
         # table quantities are left out, which keeps a long report fast.
@@ -1044,8 +683,8 @@ class Verifier:
     ) -> list[Finding]:
         """No finding when any reading of the mention (1.5万人次: 15000 人次 or 1.5 万人次)
         is verified; else the finding of its first reading."""
-        where = _with_sentence(where, context)
-        if mention.unit is None and _UNKNOWN_MEASURE.match(context.rest):
+        where = with_sentence(where, context)
+        if mention.unit is None and UNKNOWN_MEASURE.match(context.rest):
             # "共刊登50期、200版": a measure word we do not know; nothing can contradict it
             breakdown = breakdown or Breakdown((), "")
         verdicts = []
@@ -1111,18 +750,18 @@ class Verifier:
                 s
                 for s in facts
                 if s.local >= EXACT
-                and len(_bigrams(s.quantity.label)) >= 3  # not "文件" inside 行政规范性文件
+                and len(bigrams(s.quantity.label)) >= 3  # not "文件" inside 行政规范性文件
                 and _ends_alike(s.quantity.label, context)
                 and not _other_words(s.quantity.label, context)  # not 历年累计…
             ),
-            key=lambda s: (-s.local, -len(_bigrams(s.quantity.label))),
+            key=lambda s: (-s.local, -len(bigrams(s.quantity.label))),
         )
         if exact:
-            top = len(_bigrams(exact[0].quantity.label))
+            top = len(bigrams(exact[0].quantity.label))
             if any(
                 id(s) in equal
                 and s.local >= exact[0].local - 0.05
-                and len(_bigrams(s.quantity.label)) >= top - 1
+                and len(bigrams(s.quantity.label)) >= top - 1
                 for s in exact
             ):
                 return None
@@ -1276,7 +915,7 @@ class Verifier:
             Finding(
                 "E-NUM-PERCENT",
                 f"“{mention.text}”与表三算出的{rate.name}不符：" + "；或 ".join(expected[:2]),
-                _with_sentence(where, context),
+                with_sentence(where, context),
             )
         ]
 
@@ -1293,21 +932,21 @@ class Verifier:
             if Decimal(quantity.value) <= part.value:
                 continue
             exact = part.value / Decimal(quantity.value) * 100
-            if _rounds_to(exact, mention):
+            if rounds_to(exact, mention):
                 return True
         return False
 
     def _shares(self, mention: Mention, pairs: list[tuple[str, str]]) -> list[str] | None:
         """None when the percentage is part ÷ base × 100 for one of the (part, base) pairs,
         at the digits the text writes; else each computation, for the message."""
-        step = Decimal(1).scaleb(-_decimals(mention))
+        step = Decimal(1).scaleb(-decimals_of(mention))
         shown = []
         for part_name, base_name in pairs:
             part, base = self.quantities.get(part_name), self.quantities.get(base_name)
             if part is None or base is None or not base.value:
                 continue
             exact = Decimal(part.value) / Decimal(base.value) * 100
-            if _rounds_to(exact, mention):
+            if rounds_to(exact, mention):
                 return None
             shown.append(
                 f"{_short(part)}（{part.text()}）÷ {_short(base)}（{base.text()}）"
@@ -1362,14 +1001,14 @@ class Verifier:
                 Finding(
                     "E-NUM-PERCENT",
                     f"“{mention.text}”的分母{base_name}为 0，无法计算比例",
-                    _with_sentence(where, context),
+                    with_sentence(where, context),
                 )
             ]
         return [
             Finding(
                 "E-NUM-PERCENT",
                 f"“{mention.text}”与统计数据算出的比例不符：" + "；或 ".join(shares[:2]),
-                _with_sentence(where, context),
+                with_sentence(where, context),
             )
         ]
 
@@ -1382,12 +1021,12 @@ class Verifier:
         where: Location,
         written_base: Mention | None = None,
     ) -> list[Finding]:
-        decimals = _decimals(mention)
+        decimals = decimals_of(mention)
         if written_base is not None:
             # "共49件，占办结数86件的57.0%": the base is written out (and checked on its own)
             unit = Decimal(1).scaleb(-decimals)
             exact = part.value / written_base.value * 100 if written_base.value else None
-            if exact is not None and _rounds_to(exact, mention):
+            if exact is not None and rounds_to(exact, mention):
                 return []
             shown = "无法计算" if exact is None else f"{exact.quantize(unit, ROUND_HALF_UP)}%"
             return [
@@ -1395,7 +1034,7 @@ class Verifier:
                     "E-NUM-PERCENT",
                     f"“{part.text}”占“{written_base.text}”的比例应为 {shown}，"
                     f"文中为“{mention.text}”",
-                    _with_sentence(where, context_of(text, mention)),
+                    with_sentence(where, context_of(text, mention)),
                 )
             ]
         named_base = _named_base(context_of(text, mention).clause)
@@ -1404,9 +1043,9 @@ class Verifier:
             base = self.quantities[named_base]
             exact = part.value / Decimal(base.value) * 100 if base.value else None
             unit = Decimal(1).scaleb(-decimals)
-            if exact is not None and _rounds_to(exact, mention):
+            if exact is not None and rounds_to(exact, mention):
                 return []
-            located = _with_sentence(where, context_of(text, mention))
+            located = with_sentence(where, context_of(text, mention))
             shown = "无法计算" if exact is None else f"{exact.quantize(unit, ROUND_HALF_UP)}%"
             return [
                 Finding(
@@ -1447,7 +1086,7 @@ class Verifier:
             if denominator:
                 exact = part.value / denominator * 100
                 shares[label] = exact.quantize(unit, rounding=ROUND_HALF_UP)
-                if _rounds_to(exact, mention):  # rounded or cut at the digits written
+                if rounds_to(exact, mention):  # rounded or cut at the digits written
                     return []
         in_sentence = [m for m in earlier if m.start >= sentence_start and not m.percent]
         if not table_part and in_sentence == [part] and self._share_of_a_fact(mention, part):
@@ -1458,7 +1097,7 @@ class Verifier:
             # The part is no table number ("公开18件……满意率100%"): the percentage is not a
             # share of the tables; it needs a source of its own like any other number.
             return self._number(mention, context_of(text, mention), where)
-        located = _with_sentence(where, context_of(text, mention))
+        located = with_sentence(where, context_of(text, mention))
         main = next(iter(shares.items()), None)
         expected = f"以{main[0]}为分母应为 {main[1]}%" if main else "找不到可作分母的总数"
         return [
@@ -1470,7 +1109,7 @@ class Verifier:
         ]
 
     def _change(self, mention: Mention, context: Context, where: Location) -> list[Finding]:
-        located = _with_sentence(where, context)
+        located = with_sentence(where, context)
         if self.previous is None:
             return [
                 Finding(
@@ -1499,7 +1138,7 @@ class Verifier:
         for _, now, then in candidates:
             diff = abs(now - then)
             if mention.percent and then:
-                if _rounds_to(diff / then * 100, mention):
+                if rounds_to(diff / then * 100, mention):
                     return []
             elif not mention.percent and diff == mention.value:
                 return []
@@ -1532,7 +1171,7 @@ class Verifier:
                 sentence=sentence.strip(),
                 file=where.file,
             )
-            for claim in _reference()["upheld_claims"]:
+            for claim in reference()["upheld_claims"]:
                 if claim not in sentence:
                     continue
                 blocks = [
@@ -1597,7 +1236,7 @@ _GROWTH_WORDS = ("增长", "增加", "提高", "上升", "提升", "增幅")
 
 def _rate_words(context: Context) -> bool:
     """A percentage said to be a rate or a share (not a growth, which may exceed 100%)."""
-    if any(w in context.clause for w in (*_reference()["change_words"], *_GROWTH_WORDS)):
+    if any(w in context.clause for w in (*reference()["change_words"], *_GROWTH_WORDS)):
         return False
     return any(w in context.clause for w in _RATE_WORDS)
 
@@ -1653,7 +1292,7 @@ def _distinctiveness(texts: list[str]) -> dict[str, float]:
     """Weight of each character pair: 1 for a pair one text uses, less for a shared one."""
     counts: dict[str, int] = {}
     for text in texts:
-        for pair in _bigrams(text):
+        for pair in bigrams(text):
             counts[pair] = counts.get(pair, 0) + 1
     return {pair: 1 / count for pair, count in counts.items()}
 
@@ -1723,7 +1362,7 @@ def _share_bases(name: str, found: dict[str, Quantity]) -> list[tuple[str, str]]
 
 def _short(quantity: Quantity) -> str:
     """A quantity's name inside a computation: 办结总数, 予以公开与部分公开合计, 事实“…”."""
-    return _reference().get("short_names", {}).get(quantity.name) or _describe(quantity)
+    return reference().get("short_names", {}).get(quantity.name) or _describe(quantity)
 
 
 def _describe(quantity: Quantity) -> str:
@@ -1732,7 +1371,7 @@ def _describe(quantity: Quantity) -> str:
     if quantity.kind == "fact":
         return f"统计文件中的事实“{quantity.label}”（{quantity.name}）"
     table, _, rest = quantity.label.partition(" · ")
-    short = _reference().get("short_names", {}).get(quantity.name)
+    short = reference().get("short_names", {}).get(quantity.name)
     if not rest:
         return quantity.label
     return f"{table}“{short or rest}”"
@@ -1746,10 +1385,6 @@ def _at(where: Location, text: str, mention: Mention) -> Location:
         span=(mention.start, mention.end),
         file=where.file,
     )
-
-
-def _with_sentence(where: Location, context: Context) -> Location:
-    return Location(**{**where.__dict__, "sentence": context.sentence.strip()})
 
 
 # ---- a whole document -------------------------------------------------------------------
@@ -1870,9 +1505,3 @@ def drafted_findings(
                 )
             )
     return out
-
-
-def _decimals(mention: Mention) -> int:
-    """How many decimals the text writes ("57.0%" has one: 56.98 is not 57.0)."""
-    exponent = mention.value.as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
