@@ -688,12 +688,17 @@ class Verifier:
             # "共刊登50期、200版": a measure word we do not know; nothing can contradict it
             breakdown = breakdown or Breakdown((), "")
         verdicts = []
-        for value, unit in mention.readings():
+        readings = mention.readings()
+        if mention.value == 0 and mention.unit in ("元", "万元"):
+            readings.append((Decimal(0), "万元" if mention.unit == "元" else "元"))  # 0元 is 0万元
+        for value, unit in readings:
             verdict = self._judge(mention, context, value, unit, where, breakdown)
             if verdict is None:
                 return []
             verdicts.append(verdict)
-        return verdicts[:1]
+        # the reading that says most: a value found in another sense before "no source"
+        known = [v for v in verdicts if v.code != "E-NUM-UNKNOWN"]
+        return (known or verdicts)[:1]
 
     def _judge(
         self,
@@ -761,7 +766,10 @@ class Verifier:
             if any(
                 id(s) in equal
                 and s.local >= exact[0].local - 0.05
-                and len(bigrams(s.quantity.label)) >= top - 1
+                and (
+                    len(bigrams(s.quantity.label)) >= top - 1
+                    or s.quantity.label not in exact[0].quantity.label  # a sibling, not a part
+                )
                 for s in exact
             ):
                 return None

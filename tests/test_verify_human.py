@@ -426,6 +426,23 @@ def test_the_words_right_before_a_share_may_name_something_else():
     assert "E-NUM-PERCENT" not in [f.code for f in found if f.location.text == "54.1%"]
 
 
+def test_wordings_of_a_sixth_corpus():
+    # 办理 alone is what was closed; 结转至下年办理 is what goes on
+    both_ways("全年受理申请215件，办理218件。", "218件")
+    assert verify("结转至下年办理0件。") == []
+    # zero is zero in 元 and in 万元
+    assert verify("行政事业性收费0元。") == []
+    # a sibling fact named word for word is no part of the first one
+    data = {
+        **DATA,
+        "facts": [
+            fact("weibo", "在街道政务微博公开信息", 545, "条"),
+            fact("wechat", "街道政务微信公开信息", 378, "条"),
+        ],
+    }
+    assert verify("在街道政务微博公开信息545条，街道政务微信公开信息378条。", data) == []
+
+
 # ---- numbers that are names ------------------------------------------------------------------
 
 
@@ -445,6 +462,7 @@ def test_the_words_right_before_a_share_may_name_something_else():
         "全年没有出现一起投诉案件。",
         "紧紧围绕“写好五线谱，谱好两部曲，携手零距离，共画同心圆”的目标。",
         "把政务公开作为年终考核一项重要内容。",
+        "办理答复人大代表建议（38号、39号、40号）并公开。",
     ],
 )
 def test_numbers_that_are_names_are_not_quantities(text):
