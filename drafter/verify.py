@@ -61,7 +61,6 @@ from drafter.wording import (
     sentences,
     stated_change,
     stated_share,
-    text_after,
     with_sentence,
 )
 
@@ -268,6 +267,9 @@ def concept_score(concept: Concept, context: Context) -> float:
 
 
 # the rows whose applicant columns a breakdown under 其中 may go on to (收办 → 新收 + 结转)
+# a number whose lead-in may confirm it but never contradict it (an unknown measure word)
+NO_LEAD_IN = Breakdown((), "")
+
 _APPLICANT_ROWS = frozenset(("@applications.new_received", "@applications.carried_over"))
 
 
@@ -357,6 +359,10 @@ class Verifier:
         self._names_by_unit: dict[str | None, set[str]] = {}
         self._order = {name: i for i, name in enumerate(self.quantities)}
         self._fact_names = {n for n, q in self.quantities.items() if q.kind == "fact"}
+        # table 二's words: what is done with documents (制发, 有效) and their kinds (规章)
+        proactive = [c for c in self.concepts if c.quantity.startswith("@proactive.")]
+        self._document_actions = {w for c in proactive for w in c.near}
+        self._document_kinds = sorted({w for c in proactive for w in c.all}, key=len, reverse=True)
 
     def _fitting(self, unit: str | None) -> list[tuple[str, Quantity]]:
         """The quantities a number with this unit may state (worked out once per unit)."""
@@ -504,17 +510,16 @@ class Verifier:
         previous = head[:-1]
         if not ends_with_number(previous):
             return context
-        actions = {w for c in self.concepts if c.quantity.startswith("@proactive.") for w in c.near}
-        if not any(w in previous for w in actions):
+        if not any(w in previous for w in self._document_actions):
             return context  # the item before says nothing done with documents to share
-        kinds = {w for c in self.concepts if c.quantity.startswith("@proactive.") for w in c.all}
+        kinds = self._document_kinds
         if not any(w in clause for w in kinds) or any(
             w in clause for _, words in self._concept_words for w in words
         ):
             return context
         words = number_at_end().sub("", previous)
         words = words[max((words.rfind(ch) for ch in CLAUSE_BREAKS), default=-1) + 1 :]
-        for kind in sorted(kinds, key=len, reverse=True):  # the verb, not the other kind
+        for kind in kinds:  # the verb, not the other kind (longest first)
             words = words.replace(kind, "")
         return replace(context, clause=words + "、" + clause)
 
@@ -595,7 +600,7 @@ class Verifier:
                 matches[concept.quantity] = match
         # "受理申请2025件（包含上年结转71件）": what was received, carried over included,
         # is what was handled this year
-        if "@applications.new_received" in matches and CARRIED_INCLUDED.match(text_after(context)):
+        if "@applications.new_received" in matches and CARRIED_INCLUDED.match(context.rest):
             matches["@applications.handled"] = matches.pop("@applications.new_received")
         # Only what the words name or what has the value can decide (see _judge): other
         # table quantities are left out, which keeps a long report fast.
@@ -686,7 +691,7 @@ class Verifier:
         where = with_sentence(where, context)
         if mention.unit is None and UNKNOWN_MEASURE.match(context.rest):
             # "共刊登50期、200版": a measure word we do not know; nothing can contradict it
-            breakdown = breakdown or Breakdown((), "")
+            breakdown = breakdown or NO_LEAD_IN
         verdicts = []
         readings = mention.readings()
         if mention.value == 0 and mention.unit in ("元", "万元"):

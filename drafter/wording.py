@@ -56,11 +56,6 @@ _SUBORDINATE = ("因", "由于", "系", "于")
 CARRIED_INCLUDED = re.compile(r"\s*[（(](?:其中)?(?:含|包含|包括)[^）)]{0,6}(?:上年|上一年|去年)")
 
 
-def text_after(context: Context) -> str:
-    """The sentence right after the number (parenthetical remarks included)."""
-    return context.rest
-
-
 _OWN_WORDS_AFTER = re.compile(r"\s*[\u4e00-\u9fff]{2}")
 
 
