@@ -40,10 +40,11 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(lines: list[str]) -> typer.Exit:
-    # Plain writes: each problem stays on one line however narrow the terminal is.
-    for line in lines:
-        sys.stderr.write(f"错误：{line}\n")
+def _fail(error: InputError) -> typer.Exit:
+    # Plain writes: each problem stays on one line however narrow the terminal is, and starts
+    # with its stable code ("错误 E-FILE-MISSING：…").
+    for problem in error.problems:
+        sys.stderr.write(f"错误 {problem.code}：{problem}\n")
     return typer.Exit(2)
 
 
@@ -55,7 +56,7 @@ def reports_input_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except InputError as exc:
-            raise _fail(exc.lines()) from None
+            raise _fail(exc) from None
 
     return wrapper  # type: ignore[return-value]
 

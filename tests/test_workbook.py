@@ -499,7 +499,7 @@ def test_a_bad_count_is_one_line_naming_sheet_and_cell(tmp_path: Path, value: An
     result = run("check", path)
     assert result.exit_code == 2
     lines = [ln for ln in result.output.splitlines() if ln.strip()]
-    assert lines == [f"错误：{path} 三!D13: 需要非负整数, 得到 {shown}"]
+    assert lines == [f"错误 E-STATS-VALUE：{path} 三!D13: 需要非负整数, 得到 {shown}"]
     assert "Traceback" not in result.output
 
 
