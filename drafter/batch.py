@@ -14,19 +14,20 @@ row with its reason, never the end of the run.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import multiprocessing
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drafter.errors import InputError
+from drafter.errors import InputError, one_line
 
 REPORT_SUFFIXES = {".docx", ".html", ".htm"}  # what a folder is searched for
 FILE_SUFFIXES = REPORT_SUFFIXES | {".md", ".markdown", ".txt"}  # named files may be any of these
@@ -92,9 +93,11 @@ def audit_report(path: str) -> ReportResult:
     try:
         _audit(Path(path), result)
     except InputError as exc:
-        result.unreadable = "；".join(p.message for p in exc.problems)
+        result.unreadable = "；".join(one_line(p.message) for p in exc.problems)
+    except MemoryError:
+        result = ReportResult(path, unreadable=_OUT_OF_MEMORY)
     except Exception as exc:  # one bad file must not end a run over hundreds of reports
-        result.unreadable = f"无法读取（{type(exc).__name__}：{exc}）"
+        result.unreadable = one_line(f"无法读取（{type(exc).__name__}：{exc}）")
     return result
 
 
@@ -131,36 +134,204 @@ def _audit(path: Path, result: ReportResult) -> None:
         result.worst = findings[0].to_dict()
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one report may cost in `audit`: wall time, and memory beyond what a worker process
+    holds when it starts. A report over either becomes a row with its reason; the run goes on."""
+
+    seconds: float = 10.0
+    memory_mb: int = 500
+
+
 def audit_reports(
     paths: list[Path],
     *,
     workers: int | None = None,
     progress: Callable[[ReportResult], None] | None = None,
+    limits: Limits | None = None,
 ) -> list[ReportResult]:
-    """Audit every report, in the order given, over `workers` processes (default: one per
-    core; 1 runs in this process)."""
+    """Audit every report, results in the order given, over `workers` processes (default: one
+    per core). With `limits`, each report runs in a worker process that is killed when the
+    report goes over them; without, `workers=1` runs in this process."""
     names = [str(p) for p in paths]
-    workers = workers or os.cpu_count() or 1
-    results: list[ReportResult] = []
-    if workers == 1 or len(names) < 4:
+    workers = max(1, min(workers or os.cpu_count() or 1, len(names)))
+    if limits is None and (workers == 1 or len(names) < 4):
+        results: list[ReportResult] = []
         for name in names:
             results.append(audit_report(name))
             if progress:
                 progress(results[-1])
         return results
-    chunk = max(1, min(16, len(names) // (workers * 4)))
-    _warm()
-    context = None
+    return _Pool(workers, limits).run(names, progress)
+
+
+def _context() -> Any:
     if sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods():
         # Forked workers inherit the modules and layouts loaded by _warm: no worker spends
         # its first second importing (spawned workers, elsewhere, import on their own).
-        context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for result in pool.map(audit_report, names, chunksize=chunk):
-            results.append(result)
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def _serve(connection: Any, memory_mb: int | None) -> None:
+    """A worker process: audit the reports sent to it, one at a time, until told to stop.
+    After a report that ran out of memory the worker ends, so the next one starts afresh."""
+    if memory_mb is not None:
+        _limit_memory(memory_mb)
+    while True:
+        try:
+            name = connection.recv()
+        except (EOFError, OSError):
+            return
+        if name is None:
+            return
+        result = audit_report(name)
+        connection.send(result)
+        if result.unreadable == _OUT_OF_MEMORY:
+            return
+
+
+_OUT_OF_MEMORY = "超过内存上限，已跳过"
+
+
+def _limit_memory(memory_mb: int) -> None:
+    """Cap this process's address space at what it holds now plus `memory_mb` (POSIX only;
+    where the limit cannot be set, the time limit still applies)."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[0])
+        held = pages * os.sysconf("SC_PAGE_SIZE")
+        limit = held + memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, OSError, ValueError):
+        pass
+
+
+@dataclass
+class _Worker:
+    process: Any
+    connection: Any
+    name: str | None = None  # the report it is working on
+    index: int = -1
+    deadline: float = 0.0
+
+
+class _Pool:
+    """Worker processes that each audit one report at a time; a report that runs past its
+    time is ended by ending its worker, which is replaced."""
+
+    def __init__(self, size: int, limits: Limits | None) -> None:
+        self.size = size
+        self.limits = limits
+        self.context = _context()
+        self.workers: list[_Worker] = []
+
+    def _start(self) -> _Worker:
+        parent, child = self.context.Pipe()
+        memory = self.limits.memory_mb if self.limits else None
+        process = self.context.Process(target=_serve, args=(child, memory), daemon=True)
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def _stop(self, worker: _Worker, *, kill: bool = False) -> None:
+        if kill:
+            worker.process.kill()
+        else:
+            with contextlib.suppress(OSError, BrokenPipeError):
+                worker.connection.send(None)
+        worker.process.join(5)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.connection.close()
+
+    def run(
+        self, names: list[str], progress: Callable[[ReportResult], None] | None
+    ) -> list[ReportResult]:
+        from multiprocessing.connection import wait
+
+        _warm()
+        results: list[ReportResult | None] = [None] * len(names)
+        queue = list(enumerate(names))
+        queue.reverse()
+        seconds = self.limits.seconds if self.limits else None
+
+        def finish(worker: _Worker, result: ReportResult) -> None:
+            results[worker.index] = result
+            worker.name = None
             if progress:
                 progress(result)
-    return results
+
+        try:
+            while queue or any(w.name is not None for w in self.workers):
+                while queue and (len(self.workers) < self.size or self._idle()):
+                    worker = self._idle() or self._add()
+                    worker.index, worker.name = queue.pop()
+                    worker.deadline = time.monotonic() + (seconds or 0)
+                    worker.connection.send(worker.name)
+                busy = [w for w in self.workers if w.name is not None]
+                timeout = (
+                    max(0.0, min(w.deadline for w in busy) - time.monotonic()) if seconds else None
+                )
+                ready = wait(
+                    [w.connection for w in busy] + [w.process.sentinel for w in busy], timeout
+                )
+                for worker in busy:
+                    if worker.connection in ready:
+                        try:
+                            result = worker.connection.recv()
+                        except (EOFError, OSError):
+                            pass  # the worker died while answering: handled below
+                        else:
+                            finish(worker, result)
+                            if result.unreadable == _OUT_OF_MEMORY:
+                                self._replace(worker)  # it ends itself: start afresh
+                            continue
+                    if worker.connection in ready or worker.process.sentinel in ready:
+                        finish(worker, self._died(worker))
+                        self._replace(worker)
+                    elif seconds and time.monotonic() >= worker.deadline:
+                        worker.process.kill()
+                        finish(
+                            worker,
+                            ReportResult(
+                                worker.name or "", unreadable=f"超过时限（{seconds:g} 秒），已跳过"
+                            ),
+                        )
+                        self._replace(worker)
+        finally:
+            for worker in self.workers:
+                self._stop(worker, kill=worker.name is not None)
+        return [r for r in results if r is not None]
+
+    def _idle(self) -> _Worker | None:
+        return next((w for w in self.workers if w.name is None), None)
+
+    def _add(self) -> _Worker:
+        worker = self._start()
+        self.workers.append(worker)
+        return worker
+
+    def _replace(self, worker: _Worker) -> None:
+        """Drop a worker that ended or must end; the next report starts a new one."""
+        worker.process.join(5)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.connection.close()
+        self.workers.remove(worker)
+
+    def _died(self, worker: _Worker) -> ReportResult:
+        worker.process.join(5)
+        code = worker.process.exitcode
+        memory = self.limits.memory_mb if self.limits else None
+        reason = f"处理时进程异常退出（状态 {code}）"
+        if memory is not None:
+            reason += f"，可能超过内存上限（{memory} MB）"
+        return ReportResult(worker.name or "", unreadable=reason)
 
 
 def _warm() -> None:
@@ -225,8 +396,21 @@ CSV_COLUMNS = (
 )
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A cell that a spreadsheet shows as text, never runs: text from a published report that
+    starts like a formula (= + - @, tab, CR: "=HYPERLINK(…)", DDE payloads) gets a leading
+    apostrophe, as OWASP recommends for CSV injection. Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(results: list[ReportResult]) -> str:
-    """One row per report, for a spreadsheet (written with a BOM so Excel reads the Chinese)."""
+    """One row per report, for a spreadsheet (written with a BOM so Excel reads the Chinese).
+    Every text cell is made safe to open (spreadsheet_cell)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
@@ -237,7 +421,8 @@ def to_csv(results: list[ReportResult]) -> str:
             str(location[k]) for k in ("section", "table", "row", "column", "text") if k in location
         )
         writer.writerow(
-            [
+            spreadsheet_cell(cell)
+            for cell in [
                 r.path,
                 r.agency or "",
                 r.year or "",

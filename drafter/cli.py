@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -34,8 +35,35 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _SafeConsole(Console):
+    """A console that cannot be made to send a control sequence: text from a document, a
+    published page or a model may hold ESC/OSC sequences (retitling or clearing the
+    terminal, planting links); each control character is shown as its visible picture (␛)
+    instead. Rich's own styling is added after this and is not affected."""
+
+    def render(self, renderable: Any, options: Any = None) -> Any:
+        from rich.segment import Segment
+
+        for segment in super().render(renderable, options):
+            text, style, control = segment
+            if control is None and _CONTROL_PICTURES_NEEDED.search(text):
+                yield Segment(text.translate(_CONTROL_PICTURES), style, control)
+            else:
+                yield segment
+
+
+# C0 and C1 control characters other than line break and tab, each to a character of the
+# same width, so that rich's spans and columns stay where they were.
+_CONTROL_PICTURES = {
+    **{code: 0x2400 + code for code in range(0x20) if code not in (0x09, 0x0A)},
+    0x7F: 0x2421,
+    **{code: 0xFFFD for code in range(0x80, 0xA0)},
+}
+_CONTROL_PICTURES_NEEDED = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+out = _SafeConsole(highlight=False, soft_wrap=True, markup=False)
+err = _SafeConsole(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,7 +77,9 @@ def _fail(error: InputError) -> typer.Exit:
 
 
 def reports_input_errors(func: F) -> F:
-    """Turn InputError into exit status 2 with one line per problem."""
+    """Turn InputError into exit status 2 with one line per problem, and any other exception
+    (a bug in drafter) into exit status 3 with one line and an error id, the traceback going
+    to a log file (drafter.crash)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -57,8 +87,24 @@ def reports_input_errors(func: F) -> F:
             return func(*args, **kwargs)
         except InputError as exc:
             raise _fail(exc) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except RecursionError as exc:
+            raise _crash(exc) from None
+        except MemoryError:
+            sys.stderr.write("错误 E-LIMIT-SIZE：内存不足，输入过大，无法处理\n")
+            raise typer.Exit(2) from None
+        except Exception as exc:
+            raise _crash(exc) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _crash(exc: BaseException) -> typer.Exit:
+    from drafter.crash import INTERNAL_ERROR, report_crash
+
+    sys.stderr.write(report_crash(exc) + "\n")
+    return typer.Exit(INTERNAL_ERROR)
 
 
 def _version(value: bool) -> None:
@@ -798,9 +844,15 @@ def audit(
         int | None, typer.Option("--workers", help="并行的进程数（默认每个处理器核心一个）", min=1)
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的 CSV 文件")] = False,
+    seconds: Annotated[
+        float, typer.Option("--timeout", help="每份报告最多用时（秒），超过即跳过", min=0.1)
+    ] = 10.0,
+    memory: Annotated[
+        int, typer.Option("--memory", help="每份报告最多用内存（MB），超过即跳过", min=50)
+    ] = 500,
 ) -> None:
     """批量审核发布的报告：每份报告的表格勾稽、文档规则、正文与表格的一致性，汇总成表。"""
-    from drafter.batch import audit_reports, iter_rows, report_files, to_csv, totals
+    from drafter.batch import Limits, audit_reports, iter_rows, report_files, to_csv, totals
     from drafter.files import check_writable, write_atomic
 
     if csv_out is not None:
@@ -818,7 +870,9 @@ def audit(
         if err.is_terminal and not as_json:
             err.print(f"\r已审核 {done}/{len(files)}", end="")
 
-    results = audit_reports(files, workers=workers, progress=progress)
+    results = audit_reports(
+        files, workers=workers, progress=progress, limits=Limits(seconds, memory)
+    )
     if err.is_terminal and not as_json:
         err.print()
     summary = totals(results)
@@ -875,21 +929,32 @@ def layouts() -> None:
 def codes(
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
 ) -> None:
-    """列出所有检查代码、级别、对应的 FORMAT.md 规则和含义。"""
+    """列出所有检查代码、级别、对应的 FORMAT.md 规则和含义，以及输入错误（退出状态 2）的代码。"""
+    from drafter.errors import INPUT_CODES
     from drafter.findings import CODES
 
     if as_json:
         rows = [
             {"code": c.code, "severity": c.severity.value, "rules": list(c.rules), "title": c.title}
             for c in CODES.values()
+        ] + [
+            {"code": code, "severity": "input", "rules": [], "title": title}
+            for code, title in INPUT_CODES.items()
         ]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
-    table = Table(show_lines=False)
+    table = Table(title="检查发现的问题", title_justify="left", show_lines=False)
     for header in ("代码", "级别", "规则", "含义"):
         table.add_column(header)
     for c in CODES.values():
         table.add_row(c.code, c.severity.zh, ", ".join(c.rules), Text(c.title))
+    out.print(table)
+    table = Table(title="输入错误（退出状态 2，不生成任何文件）", title_justify="left")
+    for header in ("代码", "含义"):
+        table.add_column(header)
+    for code, title in INPUT_CODES.items():
+        table.add_row(code, Text(title))
+    table.add_row("E-INTERNAL", Text("drafter 内部错误（退出状态 3），详情写入日志文件"))
     out.print(table)
 
 
@@ -911,8 +976,51 @@ def schema(
 
 
 def main() -> None:
+    """The console script: every way out is an exit status and at most a few plain lines."""
     try:
-        app()
+        status = app(standalone_mode=False)
     except KeyboardInterrupt:
         err.print("已中断")
         sys.exit(130)
+    except Exception as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `drafter` or `drafter X` alone
+            sys.stdout.write(exc.ctx.get_help() + "\n")  # type: ignore[attr-defined]
+            sys.exit(2)
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # click's errors
+            sys.stderr.write(f"错误 E-USAGE：{_usage_message(exc)}\n")
+            sys.exit(exc.exit_code)
+        if type(exc).__name__ == "Abort":
+            err.print("已中断")
+            sys.exit(130)
+        from drafter.crash import INTERNAL_ERROR, report_crash
+
+        sys.stderr.write(report_crash(exc) + "\n")
+        sys.exit(INTERNAL_ERROR)
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+_USAGE_WORDS = (
+    (re.compile(r"^No such option: (\S+)(?: Did you mean (\S+)\?)?"), "没有选项 {0}"),
+    (re.compile(r"^Missing argument '([^']+)'"), "缺少参数 {0}"),
+    (re.compile(r"^Missing option '([^']+)'"), "缺少选项 {0}"),
+    (re.compile(r"^Option '([^']+)' requires an argument"), "选项 {0} 需要一个值"),
+    (re.compile(r"^No such command '([^']+)'"), "没有命令 {0}"),
+    (re.compile(r"^Got unexpected extra argument(?:s|\(s\))? \((.*)\)"), "多余的参数：{0}"),
+    (re.compile(r"^Invalid value for '([^']+)': (.*)", re.S), "选项 {0} 的值无效：{1}"),
+)
+
+
+def _usage_message(exc: Any) -> str:
+    """Click's usage error, in Chinese where it is a common one, on one line, with where to
+    read the usage."""
+    from drafter.errors import one_line
+
+    message = str(exc.format_message()).strip()
+    for pattern, words in _USAGE_WORDS:
+        match = pattern.match(message)
+        if match:
+            message = words.format(*(g or "" for g in match.groups()))
+            break
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command_path", None) or "drafter"
+    return one_line(f"{message}（{command} -h 查看用法）")

@@ -38,9 +38,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def one_line(text: str) -> str:
-    """Text fit for one line of a message: line breaks become ⏎, other control characters
-    (terminal escape sequences included) become visible escapes."""
-    text = text.replace("\r\n", "⏎").replace("\n", "⏎").replace("\r", "⏎").replace("\t", " ")
+    """Text fit for one line of a message or of a comment in a file: line breaks (YAML's
+    too: U+0085, U+2028, U+2029) become ⏎, other control characters (terminal escape
+    sequences included) become visible escapes such as \\x1b."""
+    for line_break in ("\r\n", "\n", "\r", "\u2028", "\u2029", "\x85"):
+        text = text.replace(line_break, "⏎")
+    text = text.replace("\t", " ")
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 

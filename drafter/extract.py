@@ -26,7 +26,7 @@ from typing import Any
 
 from drafter import formats
 from drafter import report as rp
-from drafter.errors import InputError
+from drafter.errors import InputError, one_line
 from drafter.read.tables import SIMILAR, label_hits, normalise, read_printed, text_grid
 from drafter.stats import Stats
 
@@ -473,11 +473,14 @@ def to_yaml(extracted: Extracted) -> str:
         Decimal, lambda d, v: d.represent_scalar("tag:yaml.org,2002:float", format(v, "f"))
     )
     body = yaml.dump(extracted.data, Dumper=Dumper, allow_unicode=True, sort_keys=False, width=100)
+    # Each comment line is one line whatever the document's text holds: a cell with a line
+    # break must not end the comment and plant keys (notes:, facts:) in the file.
     header = [
-        f"# 由 drafter extract 从 {extracted.source} 读出（{_dt.date.today().isoformat()}）。",
+        f"# 由 drafter extract 从 {one_line(extracted.source)} 读出"
+        f"（{_dt.date.today().isoformat()}）。",
         "# 空白单元格读作 null（不是 0）；正文中的事实（facts）和素材（notes）没有读出。",
     ]
     if extracted.warnings:
         header.append("# 请核对：")
-        header += [f"#   - {w}" for w in extracted.warnings]
+        header += [f"#   - {one_line(w)}" for w in extracted.warnings]
     return "\n".join(header) + "\n" + body

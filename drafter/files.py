@@ -50,7 +50,10 @@ def write_all_atomic(items: list[tuple[Path, str | bytes]], *, force: bool = Fal
     try:
         for path, content in zip(paths, (c for _, c in items), strict=True):
             data = content.encode("utf-8") if isinstance(content, str) else content
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            _remove_leftovers(path)
+            fd, tmp_name = tempfile.mkstemp(
+                prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp", dir=path.parent
+            )
             temps.append(tmp_name)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -67,6 +70,40 @@ def write_all_atomic(items: list[tuple[Path, str | bytes]], *, force: bool = Fal
         for tmp_name in temps:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}.drafter-"
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Remove the temporary files an interrupted earlier write left beside `path` (a run
+    killed between writing and renaming): their names carry the writing process's id, and
+    only those whose process no longer runs are removed."""
+    prefix = _temp_prefix(path)
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(prefix) or not name.endswith((".tmp", ".tmp.old")):
+            continue
+        pid = name[len(prefix) :].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(path.parent / name)
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid() or os.name == "nt":  # on Windows, os.kill(pid, 0) would end it
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _replace_all(paths: list[Path], temps: list[str]) -> None:

@@ -207,6 +207,9 @@ class Report:
     sections: list[Section]
     cover_letter: CoverLetter | None = None
     provenance: Provenance | None = None  # read back from a document drafter wrote
+    # Read back: the paragraphs in front of the report's "附件" line (a 报送函 or 转发通知),
+    # which are not part of the report and are not verified; said so, never hidden.
+    front_matter: list[str] = field(default_factory=list)
 
     def walk(self) -> Iterator[tuple[Section | None, Block]]:
         """Every block in reading order, with the section it belongs to."""

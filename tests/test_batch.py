@@ -154,3 +154,51 @@ def test_nothing_to_audit_is_a_usage_error(tmp_path):
     assert result.exit_code == 2 and "没有找到报告文件" in result.output
     missing = runner.invoke(app, ["audit", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "不存在" in missing.output
+
+
+# ---- limits per report -----------------------------------------------------------------
+
+
+def test_a_report_over_its_time_is_a_row_and_the_run_goes_on(folder, monkeypatch):
+    """A report that never finishes (here: one that sleeps) is stopped at the time limit
+    by ending its worker; the other reports still get their rows, in order."""
+    import time
+
+    from drafter import batch
+
+    real = batch._audit
+
+    def slow(path: Path, result) -> None:
+        if path.name == "b-sample.docx":
+            time.sleep(60)
+        real(path, result)
+
+    monkeypatch.setattr(batch, "_audit", slow)
+    files = report_files([folder])
+    start = time.monotonic()
+    results = audit_reports(files, workers=2, limits=batch.Limits(seconds=1.5, memory_mb=500))
+    assert time.monotonic() - start < 30  # far below the 60 s the report would take
+    assert [Path(r.path).name for r in results] == [p.name for p in files]
+    by_name = {Path(r.path).name: r for r in results}
+    assert by_name["b-sample.docx"].unreadable == "超过时限（1.5 秒），已跳过"
+    assert by_name["a-clean.html"].unreadable is None and by_name["a-clean.html"].agency
+
+
+def test_a_report_over_its_memory_is_a_row_and_the_run_goes_on(folder, monkeypatch):
+    from drafter import batch
+
+    real = batch._audit
+
+    def greedy(path: Path, result) -> None:
+        if path.name == "a-clean.html":
+            hoard = bytearray(2 * 1024 * 1024 * 1024)  # 2 GB, over the 200 MB allowed
+            hoard[-1] = 1
+        real(path, result)
+
+    monkeypatch.setattr(batch, "_audit", greedy)
+    files = report_files([folder])
+    results = audit_reports(files, workers=1, limits=batch.Limits(seconds=30, memory_mb=200))
+    by_name = {Path(r.path).name: r for r in results}
+    assert by_name["a-clean.html"].unreadable == "超过内存上限，已跳过"
+    assert by_name["b-sample.docx"].unreadable is None and by_name["b-sample.docx"].errors > 0
+    assert len(results) == len(files)

@@ -10,6 +10,7 @@ from conftest import SAMPLE, base_data, dump_yaml
 from typer.testing import CliRunner
 
 from drafter.cli import app
+from drafter.errors import INPUT_CODES
 from drafter.findings import CODES
 from drafter.load import load_stats
 
@@ -181,7 +182,9 @@ def test_layouts_lists_both():
 def test_codes_lists_every_code():
     result = run("codes", "--json")
     assert result.exit_code == 0
-    assert [c["code"] for c in json.loads(result.stdout)] == list(CODES)
+    rows = json.loads(result.stdout)
+    assert [c["code"] for c in rows if c["severity"] != "input"] == list(CODES)
+    assert [c["code"] for c in rows if c["severity"] == "input"] == list(INPUT_CODES)
 
 
 def test_schema_prints_json_and_refuses_overwrite(tmp_path: Path):

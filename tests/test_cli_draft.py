@@ -153,3 +153,24 @@ def test_usage_errors(tmp_path: Path, args, message):
     assert result.exit_code == 2
     assert message in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stats.yaml"]
+
+
+def test_temporary_files_left_by_a_killed_write_are_removed_by_the_next(tmp_path):
+    """A run killed between writing and renaming leaves a hidden temporary file; the next
+    write beside the same target removes it, unless its process still runs."""
+    import os
+
+    target = tmp_path / "report.docx"
+    dead = tmp_path / ".report.docx.drafter-999999999.abc.tmp"
+    alive = tmp_path / f".report.docx.drafter-{os.getppid()}.def.tmp"
+    other = tmp_path / ".notes.docx.drafter-999999999.abc.tmp"
+    for path in (dead, alive, other):
+        path.write_bytes(b"half a file")
+    from drafter.files import write_atomic
+
+    write_atomic(target, b"new", force=False)
+    assert target.read_bytes() == b"new"
+    assert not dead.exists() and alive.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == sorted(
+        [alive.name, other.name]
+    )

@@ -124,17 +124,32 @@ def heading_level(text: str) -> int | None:
     return None
 
 
+FRONT_MATTER_PARAGRAPHS = 30  # a 报送函 or 转发通知 is a page, not a report
+
+
+def _front_matter(blocks: list[Block]) -> int:
+    """How many blocks in front are a letter the report is attached to (报送函, 转发通知):
+    those up to and including a line "附件", when nothing before that line looks like the
+    report (no table, no 一、 heading, a letter's length) and what follows it starts like one
+    (a title with 报告, or a heading). Otherwise 0: a "附件" line elsewhere hides nothing."""
+    for index, block in enumerate(blocks[: FRONT_MATTER_PARAGRAPHS + 1]):
+        if block.table is not None or heading_level(block.text.strip()) == 1:
+            return 0
+        if not _ATTACHMENT.match(block.text.strip()):
+            continue
+        following = [b for b in blocks[index + 1 : index + 4] if b.table is None]
+        starts_report = any(
+            "报告" in b.text or heading_level(b.text.strip()) == 1 for b in following
+        )
+        return index + 1 if starts_report else 0
+    return 0
+
+
 def structure(blocks: list[Block]) -> tuple[rp.Report, dict[int, tuple[object, int]]]:
     blocks = [b for b in blocks if b.table is not None or b.text.strip()]
-    # A transmittal letter in front: the report starts after the line "附件".
-    for index, block in enumerate(blocks):
-        if (
-            block.table is None
-            and _ATTACHMENT.match(block.text.strip())
-            and index < len(blocks) - 1
-        ):
-            blocks = blocks[index + 1 :]
-            break
+    front = _front_matter(blocks)
+    skipped = [b.text.strip() for b in blocks[:front]]
+    blocks = blocks[front:]
     origins: dict[int, tuple[object, int]] = {}
     title_parts: list[str] = []
     position = 0
@@ -163,6 +178,7 @@ def structure(blocks: list[Block]) -> tuple[rp.Report, dict[int, tuple[object, i
         preamble=[],
         sections=[],
     )
+    report.front_matter = skipped
     current: rp.Section | None = None
     parent: rp.Section | None = None
     for block in blocks[position:]:
