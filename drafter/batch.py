@@ -76,7 +76,7 @@ def report_files(paths: Iterable[Path]) -> list[Path]:
         elif path.is_file():
             out.append(path)
         else:
-            raise InputError(f"文件或目录不存在：{path}")
+            raise InputError(f"文件或目录不存在：{path}", code="E-FILE-MISSING")
     seen: set[Path] = set()
     unique = []
     for path in out:
@@ -110,7 +110,9 @@ def _audit(path: Path, result: ReportResult) -> None:
     from drafter.verify import verify_report
 
     if path.suffix.lower() not in FILE_SUFFIXES:
-        raise InputError(f"不是报告文件（{path.suffix or '无扩展名'}），应为 .docx 或 .html")
+        raise InputError(
+            f"不是报告文件（{path.suffix or '无扩展名'}），应为 .docx 或 .html", code="E-FILE-TYPE"
+        )
     report, _ = read_document(path)
     extracted = extract_report(report, str(path))
     result.agency = extracted.data.get("agency")

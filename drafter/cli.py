@@ -160,9 +160,9 @@ def init(
         from drafter.workbook import workbook_bytes
 
         if str(output) == "-":
-            raise InputError("Excel 工作簿不能输出到屏幕，请用 -o 指定 .xlsx 文件")
+            raise InputError("Excel 工作簿不能输出到屏幕，请用 -o 指定 .xlsx 文件", code="E-USAGE")
         if output.suffix.lower() != ".xlsx":
-            raise InputError(f"{output}: Excel 工作簿的文件扩展名应为 .xlsx")
+            raise InputError(f"{output}: Excel 工作簿的文件扩展名应为 .xlsx", code="E-USAGE")
         check_writable(output, force=force)
         content = workbook_bytes(
             load_layout(layout), agency=agency, year=year or _dt.date.today().year - 1
@@ -360,13 +360,13 @@ def draft(
 
     targets = [p for p in (output, md, html) if p is not None]
     if not targets:
-        raise InputError("请用 -o 指定输出的 .docx 文件（或 --md、--html）")
+        raise InputError("请用 -o 指定输出的 .docx 文件（或 --md、--html）", code="E-USAGE")
     for path, suffix in ((output, ".docx"), (md, ".md"), (html, ".html")):
         if path is not None and path.suffix.lower() not in (
             suffix,
             ".htm" if suffix == ".html" else suffix,
         ):
-            raise InputError(f"{path}: 文件扩展名应为 {suffix}")
+            raise InputError(f"{path}: 文件扩展名应为 {suffix}", code="E-USAGE")
     for path in targets:
         check_writable(path, force=force)
     this_year = load_stats(stats)
@@ -547,11 +547,11 @@ def verify(
         from drafter.files import check_writable
 
         if document.suffix.lower() != ".docx":
-            raise InputError("--annotate 只适用于 .docx 文档")
+            raise InputError("--annotate 只适用于 .docx 文档", code="E-USAGE")
         if annotate.suffix.lower() != ".docx":
-            raise InputError(f"{annotate}: 批注文件的扩展名应为 .docx")
+            raise InputError(f"{annotate}: 批注文件的扩展名应为 .docx", code="E-USAGE")
         if annotate.resolve() == document.resolve():
-            raise InputError("批注文件不能覆盖被核对的文档，请另指定文件名")
+            raise InputError("批注文件不能覆盖被核对的文档，请另指定文件名", code="E-USAGE")
         check_writable(annotate, force=force)
     this_year = load_stats(stats)
     last_year = _previous(previous)
@@ -722,11 +722,13 @@ def redraft(
     from drafter.redraft import redraft as redraft_part
 
     if output is None and not dry_run:
-        raise InputError("请用 -o 指定写出的新文档（或用 --dry-run 只看改动）")
+        raise InputError("请用 -o 指定写出的新文档（或用 --dry-run 只看改动）", code="E-USAGE")
     if document.suffix.lower() != ".docx" or (output and output.suffix.lower() != ".docx"):
-        raise InputError("redraft 读写 .docx 文档")
+        raise InputError("redraft 读写 .docx 文档", code="E-USAGE")
     if output is not None and output.resolve() == document.resolve():
-        raise InputError("新文档不能覆盖原文档，请另指定文件名（原文档保留编辑的修改）")
+        raise InputError(
+            "新文档不能覆盖原文档，请另指定文件名（原文档保留编辑的修改）", code="E-USAGE"
+        )
     if output is not None and not dry_run:
         check_writable(output, force=force)
     this_year = load_stats(stats)
@@ -738,7 +740,8 @@ def redraft(
     if instructions and getattr(drafter, "chat", None) is None:
         raise InputError(
             "离线起草器不能按修改要求改写（--instructions 需要配置模型，见 drafter models）；"
-            "不加 --instructions 则按模板重新起草这一部分"
+            "不加 --instructions 则按模板重新起草这一部分",
+            code="E-USAGE",
         )
     result = redraft_part(document.read_bytes(), str(document), this_year, layout, section, drafter)
     _print_redraft(heading, result, drafter)
@@ -805,7 +808,7 @@ def extract(
 
     if output is not None:
         if output.suffix.lower() not in (".yaml", ".yml"):
-            raise InputError(f"{output}: 统计文件的扩展名应为 .yaml")
+            raise InputError(f"{output}: 统计文件的扩展名应为 .yaml", code="E-USAGE")
         check_writable(output, force=force)
     extracted = read_report(report, agency=agency, year=year)
     stats = extracted_stats(extracted)  # the same validation as a statistics file
@@ -857,11 +860,11 @@ def audit(
 
     if csv_out is not None:
         if csv_out.suffix.lower() != ".csv":
-            raise InputError(f"{csv_out}: 汇总文件的扩展名应为 .csv")
+            raise InputError(f"{csv_out}: 汇总文件的扩展名应为 .csv", code="E-USAGE")
         check_writable(csv_out, force=force)
     files = report_files(paths)
     if not files:
-        raise InputError("没有找到报告文件（目录中查找 .docx、.html、.htm）")
+        raise InputError("没有找到报告文件（目录中查找 .docx、.html、.htm）", code="E-FILE-MISSING")
     done = 0
 
     def progress(_: Any) -> None:

@@ -85,7 +85,8 @@ def _cover_letter(stats: Stats, title: str, drafter: Drafter) -> CoverLetter:
     letter = stats.cover_letter
     if letter is None or not letter.recipient:
         raise InputError(
-            "要生成报送函，统计文件需要 cover_letter 部分（至少写明 recipient 主送机关）"
+            "要生成报送函，统计文件需要 cover_letter 部分（至少写明 recipient 主送机关）",
+            code="E-STATS-VALUE",
         )
     contact = None
     if letter.contact_person or letter.contact_phone:

@@ -87,7 +87,8 @@ def extract_report(
         missing = "、".join(w for w, v in (("机关", agency), ("年度", year)) if not v)
         raise InputError(
             f"{source}: 无法从标题中读出{missing}（标题：{report.title or '无'}），"
-            "请用 --agency、--year 指定"
+            "请用 --agency、--year 指定",
+            code="E-USAGE",
         )
     data: dict[str, Any] = {"format": layout.id, "agency": agency, "year": year}
     values: dict[str, Any] = {}
@@ -110,7 +111,9 @@ def extract_report(
             found_any = True
         values.update(read)
     if not found_any:
-        raise InputError(f"{source}: 找不到政府信息公开年报的统计表（表二、表三、表四）")
+        raise InputError(
+            f"{source}: 找不到政府信息公开年报的统计表（表二、表三、表四）", code="E-FILE-TYPE"
+        )
     if not any(s.table == "processing_fees" for s in layout.sections):
         values.update(_fees_from_text(report, out))
     for key, value in values.items():

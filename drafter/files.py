@@ -25,11 +25,13 @@ def _new_file_mode() -> int:
 def check_writable(path: Path, *, force: bool) -> None:
     """Refuse early (before any work) when `path` exists and `force` is not given."""
     if path.exists() and not force:
-        raise InputError(f"{path} 已存在；如要覆盖，请加 --force（原文件未改动）")
+        raise InputError(
+            f"{path} 已存在；如要覆盖，请加 --force（原文件未改动）", code="E-FILE-EXISTS"
+        )
     if path.exists() and path.is_dir():
-        raise InputError(f"{path} 是目录，不能写成文件")
+        raise InputError(f"{path} 是目录，不能写成文件", code="E-FILE-WRITE")
     if not path.parent.exists():
-        raise InputError(f"目录 {path.parent} 不存在")
+        raise InputError(f"目录 {path.parent} 不存在", code="E-FILE-WRITE")
 
 
 def write_atomic(path: str | Path, content: str | bytes, *, force: bool = False) -> Path:
@@ -43,7 +45,7 @@ def write_all_atomic(items: list[tuple[Path, str | bytes]], *, force: bool = Fal
     to a temporary file beside its target, and only then are they renamed into place."""
     paths = [Path(p) for p, _ in items]
     if len(set(paths)) != len(paths):
-        raise InputError("输出文件重复：同一个文件不能写两次")
+        raise InputError("输出文件重复：同一个文件不能写两次", code="E-USAGE")
     for path in paths:
         check_writable(path, force=force)
     temps: list[str] = []
@@ -64,7 +66,9 @@ def write_all_atomic(items: list[tuple[Path, str | bytes]], *, force: bool = Fal
             os.chmod(tmp_name, path.stat().st_mode & 0o777 if path.exists() else _new_file_mode())
         for path in paths:
             if path.exists() and not force:  # created by someone else meanwhile
-                raise InputError(f"{path} 已存在；如要覆盖，请加 --force（原文件未改动）")
+                raise InputError(
+                    f"{path} 已存在；如要覆盖，请加 --force（原文件未改动）", code="E-FILE-EXISTS"
+                )
         _replace_all(paths, temps)
     finally:
         for tmp_name in temps:

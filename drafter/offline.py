@@ -174,7 +174,7 @@ class OfflineDrafter:
             depth = len(key.split(".")) - 1  # applications.results.withheld → 2
             first = next((i for k, i in self._all_cells() if k.startswith(key + ".")), None)
             if first is None:
-                raise InputError(f"模板引用了不存在的表格项 {key}")
+                raise InputError(f"模板引用了不存在的表格项 {key}", code="E-LAYOUT")
             parts = first.row_label.split(" · ")
             label = parts[min(depth - 1, len(parts) - 1)]
         return _REMARK.sub("", _ORDINAL.sub("", label))
@@ -219,11 +219,13 @@ class OfflineDrafter:
         try:
             text = self.env.get_template(f"{template}.j2").render(**extra)
         except jinja2.TemplateNotFound:
-            raise InputError(f"找不到离线起草模板 {template}.j2") from None
+            raise InputError(f"找不到离线起草模板 {template}.j2", code="E-LAYOUT") from None
         except jinja2.TemplateError as exc:
             where = getattr(exc, "filename", None) or f"{template}.j2"
             line = getattr(exc, "lineno", None)
-            raise InputError(f"{where}:{line or ''} 离线起草模板有误：{exc}") from None
+            raise InputError(
+                f"{where}:{line or ''} 离线起草模板有误：{exc}", code="E-LAYOUT"
+            ) from None
         return self._paragraphs(text, template)
 
     def _paragraphs(self, text: str, template: str) -> list[Paragraph]:
@@ -237,7 +239,8 @@ class OfflineDrafter:
                 names = "、".join("{" + n + "}" for n in filled.unknown)
                 raise InputError(
                     f"{template}.j2 或其素材引用了统计数据中没有的数：{names}"
-                    "（表格空白的数不能写入正文；事实编号请核对统计文件的 facts）"
+                    "（表格空白的数不能写入正文；事实编号请核对统计文件的 facts）",
+                    code="E-STATS-VALUE",
                 )
             out.append(Paragraph(filled.text, OFFLINE, filled.used, spans=filled.spans))
         return out
