@@ -119,6 +119,11 @@ CODES: dict[str, Code] = {
         ),
         _code("E-DOC-TEMPLATE", "N-9", "留有模板、说明或待补充的文字"),
         _code("E-DOC-SECTION", "§2.1", "缺少版式规定的部分"),
+        _code(
+            "A-DOC-FRONT-SKIPPED",
+            "DESIGN",
+            "“附件”一行之前的报送函或转发通知不属于报告，其中的数没有核对",
+        ),
         # Tables read back from a document (drafter verify)
         _code("E-TABLE-LABEL", "F-1", "表格的行名或列名与官方格式不一致"),
         _code("E-TABLE-2019", "F-2", "表格使用了2019年试行格式的行列"),

@@ -29,6 +29,13 @@ def test_every_finding_code_is_documented():
         assert info.severity.zh in row and all(r in row for r in info.rules), row
 
 
+def test_every_input_error_code_is_documented():
+    from drafter.errors import INPUT_CODES
+
+    for code, title in INPUT_CODES.items():
+        assert f"| `{code}` | {title} |" in README, code
+
+
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "<!-- test-command -->" in ci and "README.md" in ci
