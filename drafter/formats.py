@@ -185,7 +185,9 @@ def load_layout(layout_id: str = DEFAULT_LAYOUT) -> Layout:
     """The layout `structured/<layout_id>.yaml`; InputError when it is unknown or malformed."""
     path = structured_dir() / f"{layout_id}.yaml"
     if not path.is_file():
-        raise InputError(f"未知的版式 {layout_id!r}；可用的版式：{'、'.join(layout_ids())}")
+        raise InputError(
+            f"未知的版式 {layout_id!r}；可用的版式：{'、'.join(layout_ids())}", code="E-LAYOUT"
+        )
     data = _merged(layout_id, set())
     return _build(layout_id, data, path)
 
@@ -199,19 +201,20 @@ def reference_tables(name: str) -> dict[str, Table]:
     try:
         return {tid: _build_table(tid, spec) for tid, spec in data["tables"].items()}
     except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(Problem(f"表格文件格式错误：{exc}", file=path.name)) from None
+        message = f"表格文件格式错误：{exc}"
+        raise InputError(Problem(message, file=path.name, code="E-LAYOUT")) from None
 
 
 def _merged(layout_id: str, seen: set[str]) -> dict[str, Any]:
     if layout_id in seen:
-        raise InputError(f"版式 {layout_id} 的 extends 形成循环")
+        raise InputError(f"版式 {layout_id} 的 extends 形成循环", code="E-LAYOUT")
     seen.add(layout_id)
     path = structured_dir() / f"{layout_id}.yaml"
     if not path.is_file():
-        raise InputError(f"未知的版式 {layout_id!r}")
+        raise InputError(f"未知的版式 {layout_id!r}", code="E-LAYOUT")
     data = read_trusted_yaml(path)
     if not isinstance(data, dict):
-        raise InputError(Problem("版式文件须为映射", file=path.name))
+        raise InputError(Problem("版式文件须为映射", file=path.name, code="E-LAYOUT"))
     parent_id = data.pop("extends", None)
     if parent_id is None:
         return data
@@ -224,7 +227,7 @@ def _merged(layout_id: str, seen: set[str]) -> dict[str, Any]:
 
 def _build(layout_id: str, data: dict[str, Any], path: Path) -> Layout:
     def fail(message: str) -> InputError:
-        return InputError(Problem(message, file=path.name))
+        return InputError(Problem(message, file=path.name, code="E-LAYOUT"))
 
     try:
         tables = {tid: _build_table(tid, spec) for tid, spec in data["tables"].items()}

@@ -11,6 +11,8 @@ same data, and its problems and findings are located by cell (`stats.xlsx 三!D7
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from drafter.errors import InputError, Problem
 from drafter.formats import load_layout
-from drafter.stats import Stats
+from drafter.stats import Stats, clip
 from drafter.yamlsource import PathKey, format_path, read_yaml
 
 YAML_SUFFIXES = {".yaml", ".yml", ".json"}
@@ -30,16 +32,16 @@ def load_stats(path: str | Path) -> Stats:
     name = str(path)  # as the user gave it, so that `file:line` can be pasted into an editor
     suffix = path.suffix.lower()
     if suffix in {".xls", ".et"}:
-        raise InputError(f"{name}: 不支持旧版 {suffix} 格式，请在 Excel 或 WPS 中另存为 .xlsx")
+        message = f"不支持旧版 {suffix} 格式，请在 Excel 或 WPS 中另存为 .xlsx"
+        raise InputError(Problem(message, file=name, code="E-FILE-TYPE"))
     if suffix == ".xlsx":
         from drafter.workbook import read_workbook  # openpyxl only for a workbook
 
         data, cells = read_workbook(path, name)
         return stats_from_data(data, {}, name, cells=cells)
     if suffix not in YAML_SUFFIXES:
-        raise InputError(
-            f"{name}: 不支持的文件类型 {suffix or '（无扩展名）'}；统计文件应为 .yaml 或 .xlsx"
-        )
+        message = f"不支持的文件类型 {suffix or '（无扩展名）'}；统计文件应为 .yaml 或 .xlsx"
+        raise InputError(Problem(message, file=name, code="E-FILE-TYPE"))
     data, lines = read_yaml(path, display=name)
     return stats_from_data(data, lines, name)
 
@@ -50,9 +52,16 @@ def stats_from_data(
     """Validate already-parsed data (from YAML, or a workbook) into `Stats`. `cells` (key path
     → workbook cell such as 三!D7) locates problems and findings in a workbook."""
     if not isinstance(data, dict):
-        raise InputError(
-            Problem("统计文件的顶层须为键值映射（agency: …, year: …）", file=name, line=1)
+        message = "统计文件的顶层须为键值映射（agency: …, year: …）"
+        raise InputError(Problem(message, file=name, line=1, code="E-STATS-VALUE"))
+    control = [
+        _located(
+            f"含有控制字符 {escaped}（请删除；只允许换行和制表符）", loc, data, lines, name, cells
         )
+        for loc, escaped in _control_characters(data, (), cells or {})
+    ]
+    if control:
+        raise InputError(control)
     try:
         stats = Stats.model_validate(data)
     except ValidationError as exc:
@@ -63,17 +72,59 @@ def stats_from_data(
         load_layout(stats.format)
     except InputError as exc:
         where = (cells or {}).get(("format",), "format")
+        first = exc.problems[0]
         raise InputError(
-            Problem(exc.problems[0].message, file=name, line=lines.get(("format",)), path=where)
+            Problem(
+                first.message, file=name, line=lines.get(("format",)), path=where, code=first.code
+            )
         ) from None
     stats.attach_source(name, lines, cells)
     return stats
+
+
+# Characters no statistics text needs, which Word's XML cannot hold (python-docx would fail in
+# `draft`) and a terminal may obey: C0 and C1 controls other than tab and line breaks, lone
+# surrogates, U+FFFE and U+FFFF. A carriage return is a line break (Excel writes _x000D_).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _control_characters(
+    data: Any, loc: PathKey, cells: dict[PathKey, str]
+) -> Iterator[tuple[PathKey, str]]:
+    """(key path, the character as an escape such as \\x0b) of every key or text holding a
+    control character."""
+    if isinstance(data, str):
+        found = _CONTROL.search(data)
+        if found:
+            code = ord(found.group())
+            # A workbook's single note is read as its text, located in the cell of item 0.
+            where = (*loc, 0) if (*loc, 0) in cells else loc
+            yield where, f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _control_characters(key, (*loc, key), {})
+            yield from _control_characters(value, (*loc, key), cells)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _control_characters(value, (*loc, index), cells)
 
 
 def _problem(
     err: Any, data: Any, lines: dict[PathKey, int], name: str, cells: dict[PathKey, str] | None
 ) -> Problem:
     loc: PathKey = tuple(p for p in err["loc"] if p != "[key]")
+    return _located(_message(err, loc), loc, data, lines, name, cells)
+
+
+def _located(
+    message: str,
+    loc: PathKey,
+    data: Any,
+    lines: dict[PathKey, int],
+    name: str,
+    cells: dict[PathKey, str] | None,
+) -> Problem:
+    """A contract problem at key path `loc`: file, line (YAML) or cell (workbook), key path."""
     line = _line(loc, lines)
     path = _described_path(loc, data)
     if cells:
@@ -82,7 +133,7 @@ def _problem(
         )
         if cell is not None:
             path = cell  # 事实!C5: the clerk looks for the cell, not the key
-    return Problem(_message(err, loc), file=name, line=line, path=path or None)
+    return Problem(message, file=name, line=line, path=path or None, code="E-STATS-VALUE")
 
 
 def _line(loc: PathKey, lines: dict[PathKey, int]) -> int | None:
@@ -107,14 +158,16 @@ def _described_path(loc: PathKey, data: Any) -> str:
 
 def _shown(value: Any) -> str:
     if isinstance(value, str):
-        return f'"{value}"'
+        return f'"{clip(value)}"'
     if isinstance(value, dict):
         return "一组键值"
     if isinstance(value, list):
         return "一个列表"
     if value is None:
         return "空值"
-    return str(value)
+    if isinstance(value, int) and value.bit_length() > 128:  # str() refuses 4,300+ digits
+        return "一个位数过多的整数"
+    return clip(str(value))
 
 
 def _message(err: Any, loc: PathKey) -> str:

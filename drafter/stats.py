@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from drafter.limits import MAX_COUNT, MAX_COUNT_TEXT, MAX_DECIMAL_PLACES
+
 SectionId = Literal[
     "overall",
     "overall.proactive",
@@ -52,27 +54,55 @@ TOTAL = "total"
 REVIEW_COLUMNS: tuple[str, ...] = ("upheld", "corrected", "other", "pending")
 
 
+def clip(text: str, size: int = 40) -> str:
+    """A value as a message may quote it: a long one cut, with its length (a 4,301-digit
+    number must not make a 4,301-character line)."""
+    if len(text) <= size:
+        return text
+    return f"{text[: size // 2]}…（共 {len(text)} 个字符）"
+
+
 def _shown(value: Any) -> str:
     if isinstance(value, str):
-        return f'"{value}"'
+        return f'"{clip(value)}"'
     if value is None:
         return "空值"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
         return "一组数据" if isinstance(value, dict) else "一个列表"
-    return str(value)
+    if isinstance(value, int) and value.bit_length() > 128:  # str() refuses 4,300+ digits
+        return "一个位数过多的整数"
+    return clip(str(value))
+
+
+def _not_count(value: Any) -> PydanticCustomError:
+    return PydanticCustomError("count", "需要非负整数, 得到 {got}", {"got": _shown(value)})
+
+
+def _too_large(value: Any) -> PydanticCustomError:
+    return PydanticCustomError(
+        "count_too_large",
+        "数值过大, 得到 {got}（件数、金额不会超过{limit}）",
+        {"got": _shown(value), "limit": MAX_COUNT_TEXT},
+    )
 
 
 def _count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
-        raise PydanticCustomError("count", "需要非负整数, 得到 {got}", {"got": _shown(value)})
+        raise _not_count(value)
     if isinstance(value, Decimal | float):
-        if value != value or value in (float("inf"), float("-inf")) or value != int(value):
-            raise PydanticCustomError("count", "需要非负整数, 得到 {got}", {"got": _shown(value)})
+        if value != value or value in (float("inf"), float("-inf")) or value < 0:
+            raise _not_count(value)
+        if value > MAX_COUNT:  # before int(): int(Decimal("1E+999999999")) never ends
+            raise _too_large(value)
+        if value != int(value):
+            raise _not_count(value)
         value = int(value)
     if value < 0:
-        raise PydanticCustomError("count", "需要非负整数, 得到 {got}", {"got": _shown(value)})
+        raise _not_count(value)
+    if value > MAX_COUNT:
+        raise _too_large(value)
     return value
 
 
@@ -101,12 +131,20 @@ def _money(value: Any, *, places: int | None, unit: str) -> Decimal:
         finite = False
     if not finite or amount < 0:
         raise PydanticCustomError("money", hint, {"got": _shown(value)})
+    if amount > MAX_COUNT:
+        raise _too_large(value)
     exponent = amount.as_tuple().exponent
     if places is not None and isinstance(exponent, int) and -exponent > places:
         raise PydanticCustomError(
             "money_places",
             "金额（单位：{unit}）最多{places}位小数, 得到 {got}",
             {"unit": unit, "places": places, "got": _shown(value)},
+        )
+    if isinstance(exponent, int) and -exponent > MAX_DECIMAL_PLACES:
+        raise PydanticCustomError(
+            "money_places",
+            "小数位数过多（超过{places}位）, 得到 {got}",
+            {"places": MAX_DECIMAL_PLACES, "got": _shown(value)},
         )
     return amount
 

@@ -13,9 +13,13 @@ Formulas are taken from their cached results when the file was saved by a spread
 a file never opened in one (openpyxl writes no results) is recomputed by a small evaluator
 that knows SUM, + and -, cell references and numbers, and refuses anything else by cell.
 
-A .xlsx file is a zip of XML from an untrusted source: its size, member count and compression
-ratio are checked before openpyxl opens it, a DTD or entity declaration is refused, and
-defusedxml (which openpyxl uses when installed) refuses what slips past.
+A .xlsx file is a zip of XML from an untrusted source. Before openpyxl opens it, every member
+is decompressed within drafter.limits (real sizes, CRCs checked) and its XML scanned: a DTD or
+entity declaration is refused (defusedxml, which openpyxl uses, refuses what slips past), and
+so are more cells, rows and merged or linked cells than a statistics workbook holds (openpyxl
+builds a Python object for each: a million rows, or one mergeCell over a whole sheet, would
+take minutes and gigabytes). The formula evaluator is bounded in nesting, chain depth, work and
+the magnitude of its numbers.
 
 openpyxl is imported inside the functions only: `drafter check stats.yaml` never loads it.
 """
@@ -28,7 +32,6 @@ import math
 import re
 import unicodedata
 import warnings
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -41,6 +44,22 @@ from pydantic.fields import FieldInfo
 
 from drafter.errors import InputError, Problem
 from drafter.formats import DEFAULT_LAYOUT, Layout, Table, layout_ids, load_layout
+from drafter.limits import (
+    MAX_FORMULA_DEPTH,
+    MAX_FORMULA_LENGTH,
+    MAX_FORMULA_NUMBER,
+    MAX_FORMULA_RANGE,
+    MAX_FORMULA_WORK,
+    MAX_NUMBER_DIGITS,
+    MAX_SHEET_GRID,
+    MAX_WORKBOOK_BYTES,
+    MAX_WORKBOOK_ELEMENTS,
+    WORKBOOK_LIMITS,
+    SafeZip,
+    open_zip,
+    read_bytes_limited,
+    read_member,
+)
 from drafter.read.tables import Grid, normalise, read_table
 from drafter.stats import (
     APPLICANT_COLUMNS,
@@ -54,6 +73,7 @@ from drafter.stats import (
     ReviewLitigation,
     SectionId,
     Stats,
+    clip,
 )
 from drafter.yamlsource import PathKey
 
@@ -68,16 +88,7 @@ FACTS_SHEET = "事实"
 NOTES_SHEET = "素材"
 HELP_SHEET = "说明"
 
-# Limits for an untrusted .xlsx (a statistics workbook is some 30 KB).
-MAX_FILE = 20 * 1024 * 1024  # bytes on disk
-MAX_UNPACKED = 50 * 1024 * 1024  # all members uncompressed
-MAX_RATIO = 100  # uncompressed / compressed, checked once the total passes 1 MB
-MAX_MEMBERS = 1000
-MAX_GRID = 200_000  # cells in a sheet's used range
-MAX_RANGE = 20_000  # cells in one range of a formula
-MAX_DEPTH = 50  # formulas referring to formulas
-MAX_FORMULA = 8192  # characters (Excel's own limit)
-EXCEL_TEXT = 32767  # characters in one cell
+EXCEL_TEXT = 32767  # characters in one cell (what drafter writes)
 
 TOP = 2  # rows above each table: the title and a short instruction
 PORTRAIT_WIDTH = 100  # column units an A4 portrait page holds at full size; wider tables turn
@@ -744,42 +755,156 @@ def workbook_bytes(
 # ---- reading: the file ----------------------------------------------------------------------
 
 
+_OLE = b"\xd0\xcf\x11\xe0"  # an .xls, or an .xlsx encrypted with an opening password
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+# Encodings in which the scan below sees the markup as it is (Excel writes UTF-8).
+_ENCODINGS = {"utf-8", "utf8", "utf-16", "utf16", "us-ascii", "ascii", "iso-8859-1", "latin1"}
+_DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
+# openpyxl makes a Python object of every element (a cell, a row, a shared string, a style),
+# and expands merged and hyperlinked ranges cell by cell (MergedCell): their areas count too.
+_RANGE_REF = re.compile(rb"<(?:[\w.-]+:)?(?:mergeCell|hyperlink)\b[^>]*?\bref\s*=\s*[\"']([^\"']*)")
+_LONG_NUMBER = re.compile(rb"<(?:[\w.-]+:)?v>\s*[-+]?\d{%d,}" % (MAX_NUMBER_DIGITS + 1))
+_CELL_REF = re.compile(rb"""\br\s*=\s*["']([A-Za-z]{1,3}[0-9]{1,7})["']""")
+_AREA = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})(?::\$?([A-Za-z]{1,3})\$?(\d{1,7}))?")
+
+
 def check_workbook_zip(data: bytes, name: str) -> None:
-    """Refuse what is not a sane .xlsx before openpyxl parses any of it."""
-    if data[:4] == b"\xd0\xcf\x11\xe0":
+    """Refuse what is not a sane .xlsx before openpyxl parses any of it: every member is
+    decompressed within the limits (E-LIMIT-UNPACKED; damage is E-FILE-CORRUPT), and every
+    XML part is scanned for a DTD, an encoding the scan cannot read, and what openpyxl would
+    build an object for (cells, rows, merged cells: E-LIMIT-TABLE)."""
+    if data[:4] == _OLE:
         raise InputError(
-            f"{name}: 这是旧版 .xls 格式或设置了打开密码的工作簿；请在 Excel 或 WPS 中"
-            "另存为不加密的 .xlsx"
-        )
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise InputError(f"{name}: 不是有效的 .xlsx 文件（无法作为 zip 打开）") from None
-    if len(members) > MAX_MEMBERS:
-        raise InputError(f"{name}: 工作簿包含的部件过多（{len(members)} 个），拒绝读取")
-    total = sum(m.file_size for m in members)
-    packed = max(1, sum(m.compress_size for m in members))
-    if total > MAX_UNPACKED or (total > 1024 * 1024 and total / packed > MAX_RATIO):
-        raise InputError(f"{name}: 解压后过大（{total // 1024 // 1024} MB），拒绝读取")
-    names = {m.filename for m in members}
-    if "xl/workbook.xml" not in names:
-        raise InputError(f"{name}: 不是 Excel 工作簿（缺少 xl/workbook.xml）")
-    for member in members:
-        if not member.filename.lower().endswith((".xml", ".rels", ".vml")):
-            continue
-        try:
-            with archive.open(member) as handle:
-                head = handle.read(64 * 1024)
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
-            raise InputError(f"{name}: 工作簿已损坏（{member.filename} 无法解压）") from None
-        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            head = head.decode("utf-16", errors="ignore").encode("utf-8")
-        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-            raise InputError(
-                f"{name}: 工作簿的 {member.filename} 含有 XML 实体或 DTD 声明，拒绝读取"
-                "（正常的 Excel、WPS 文件不会有）"
+            Problem(
+                "这是旧版 .xls 格式或设置了打开密码的工作簿；请在 Excel 或 WPS 中"
+                "另存为不加密的 .xlsx",
+                file=name,
+                code="E-FILE-TYPE",
             )
+        )
+    archive = open_zip(data, name, WORKBOOK_LIMITS, ".xlsx")
+    if "xl/workbook.xml" not in archive:
+        raise InputError(
+            Problem("不是 Excel 工作簿（缺少 xl/workbook.xml）", file=name, code="E-FILE-TYPE")
+        )
+    objects = 0  # elements, and cells of merged or linked ranges, in all parts so far
+    for info in archive.infos:
+        if info.is_dir():
+            continue
+        content = archive.read(info)  # every member to its end: CRC checked, sizes real
+        if not info.filename.lower().endswith(_XML_SUFFIXES):
+            continue
+        text = _scannable(content, info.filename, name)
+        if b"<!DOCTYPE" in text[: 64 * 1024] or b"<!ENTITY" in text[: 64 * 1024]:
+            raise InputError(
+                Problem(
+                    f"工作簿的 {info.filename} 含有 XML 实体或 DTD 声明，拒绝读取"
+                    "（正常的 Excel、WPS 文件不会有）",
+                    file=name,
+                    code="E-FILE-CORRUPT",
+                )
+            )
+        long_number = _LONG_NUMBER.search(text)
+        if long_number is not None:
+            raise _long_number(archive, info.filename, text, long_number.start(), name)
+        objects += _elements(text)
+        for ref in _RANGE_REF.finditer(text):
+            objects += _area(ref.group(1).decode("ascii", "replace"))
+            if objects > MAX_WORKBOOK_ELEMENTS:
+                break
+        if objects > MAX_WORKBOOK_ELEMENTS:
+            where = _sheet_titles(archive).get(info.filename, info.filename)
+            raise InputError(
+                Problem(
+                    f"工作簿的单元格、格式或合并单元格过多（超过 {MAX_WORKBOOK_ELEMENTS} 个），"
+                    "统计工作簿不会有这么多；请删除表格以外的内容",
+                    file=name,
+                    path=where,
+                    code="E-LIMIT-TABLE",
+                )
+            )
+
+
+def _scannable(content: bytes, member: str, name: str) -> bytes:
+    """An XML part as UTF-8 (or ASCII-compatible) bytes that the scan can search."""
+    head = content[:4]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head:
+        big = head[:2] == b"\xfe\xff" or head[:1] == b"\x00"
+        return content.decode("utf-16-be" if big else "utf-16-le", "ignore").encode("utf-8")
+    declared = _DECLARED_ENCODING.match(content[:200].lstrip())
+    encoding = declared.group(1).decode("ascii", "replace").lower() if declared else "utf-8"
+    if encoding not in _ENCODINGS:  # EBCDIC and the like: the scan would see no markup
+        raise InputError(
+            Problem(
+                f"工作簿的 {member} 使用了不支持的文字编码，拒绝读取",
+                file=name,
+                code="E-FILE-CORRUPT",
+            )
+        )
+    return content
+
+
+def _elements(xml: bytes) -> int:
+    """The elements of an XML part: every "<" opens one, except end tags, declarations and
+    comments (text holds "<" only as &lt;; CDATA may, and is counted, which errs on the safe
+    side). bytes.count runs in C: 50 MB are counted in milliseconds."""
+    return xml.count(b"<") - xml.count(b"</") - xml.count(b"<?") - xml.count(b"<!")
+
+
+def _area(ref: str) -> int:
+    """Cells in a range reference such as A1:D5 (1 for what is no such reference)."""
+    from openpyxl.utils import column_index_from_string
+
+    match = _AREA.fullmatch(ref.strip())
+    if match is None or match.group(3) is None:
+        return 1
+    try:
+        left = column_index_from_string(match.group(1).upper())
+        right = column_index_from_string(match.group(3).upper())
+    except ValueError:
+        return 1
+    rows = abs(int(match.group(4)) - int(match.group(2))) + 1
+    return rows * (abs(right - left) + 1)
+
+
+def _long_number(archive: SafeZip, member: str, text: bytes, at: int, name: str) -> InputError:
+    """A number of more digits than any count or amount has, located by sheet and cell (openpyxl
+    would fail on it: Python converts at most 4,300 digits to an int)."""
+    refs = _CELL_REF.findall(text[max(0, at - 4096) : at])
+    cell = refs[-1].decode("ascii") if refs else None
+    sheet = _sheet_titles(archive).get(member, member)
+    return InputError(
+        Problem(
+            f"数值过大（超过 {MAX_NUMBER_DIGITS} 位数字），件数、金额不会有这么多位",
+            file=name,
+            path=f"{sheet}!{cell}" if cell else sheet,
+            code="E-STATS-VALUE",
+        )
+    )
+
+
+def _sheet_titles(archive: SafeZip) -> dict[str, str]:
+    """Member path → sheet title (xl/worksheets/sheet3.xml → 三), for messages."""
+    import posixpath
+
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        book = fromstring(read_member(archive, "xl/workbook.xml") or b"<x/>")
+        rels = fromstring(read_member(archive, "xl/_rels/workbook.xml.rels") or b"<x/>")
+    except Exception:  # only for a message: the member path will do
+        return {}
+    relation = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    targets = {
+        r.get("Id"): r.get("Target") or "" for r in rels if str(r.tag).endswith("}Relationship")
+    }
+    titles: dict[str, str] = {}
+    for sheet in book.iter():
+        target = targets.get(sheet.get(relation)) if str(sheet.tag).endswith("}sheet") else None
+        if target:
+            path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            titles[posixpath.normpath(path)] = sheet.get("name") or path
+    return titles
 
 
 def _open(data: bytes, name: str, *, data_only: bool) -> Workbook:
@@ -796,30 +921,46 @@ def _open(data: bytes, name: str, *, data_only: bool) -> Workbook:
         cause: BaseException | None = exc
         while cause is not None:  # openpyxl wraps defusedxml's refusal in a ValueError
             if isinstance(cause, DefusedXmlException):
-                raise InputError(f"{name}: 工作簿含有 XML 实体或 DTD 声明，拒绝读取") from None
+                raise InputError(
+                    Problem(
+                        "工作簿含有 XML 实体或 DTD 声明，拒绝读取", file=name, code="E-FILE-CORRUPT"
+                    )
+                ) from None
             cause = cause.__cause__ or cause.__context__
-        raise InputError(f"{name}: 无法读取 Excel 工作簿（{type(exc).__name__}）") from None
+        raise InputError(
+            Problem(
+                f"无法读取 Excel 工作簿（{type(exc).__name__}）", file=name, code="E-FILE-CORRUPT"
+            )
+        ) from None
 
 
 def _read_file(path: Path, name: str) -> bytes:
-    if not path.exists():
-        raise InputError(f"{name}: 文件不存在")
-    if not path.is_file():
-        raise InputError(f"{name}: 不是文件")
-    size = path.stat().st_size
-    if size > MAX_FILE:
-        raise InputError(f"{name}: 文件过大（{size // 1024 // 1024} MB），统计工作簿不应超过 20 MB")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{name}: 无法读取（{exc.strerror}）") from None
+    return read_bytes_limited(path, MAX_WORKBOOK_BYTES, "统计工作簿", display=name)
 
 
 # ---- reading: values --------------------------------------------------------------------------
 
 
 class _FormulaError(Exception):
-    """A formula the evaluator will not compute (the message says why, in Chinese)."""
+    """A formula the evaluator will not compute (the message says why, in Chinese): one it
+    does not support (E-STATS-VALUE), or one past a limit (E-LIMIT-FORMULA)."""
+
+    def __init__(self, message: str, code: str = "E-STATS-VALUE") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _limit(message: str) -> _FormulaError:
+    return _FormulaError(message, "E-LIMIT-FORMULA")
+
+
+def _bounded(value: Decimal) -> Decimal:
+    """`value`, if a statistics formula can mean it: Decimal keeps 1E+999999999 as it is, and
+    anything that later turns it into an int or text would never finish."""
+    # copy_abs and comparison are exact; abs() would round in the context, and overflow
+    if not value.is_finite() or value.copy_abs() > MAX_FORMULA_NUMBER:
+        raise _limit(f"数值超出范围（绝对值超过 {MAX_FORMULA_NUMBER:.0E}）")
+    return value
 
 
 _BAD = object()  # a cell whose problem has been recorded
@@ -851,7 +992,8 @@ def _plain(value: Any) -> Any:
         if not text:
             return None
         if re.fullmatch(r"\d+", text):
-            return int(text)
+            # int() refuses more than 4,300 digits; the model names a number that large
+            return int(text) if len(text) <= MAX_NUMBER_DIGITS else Decimal(text)
         if re.fullmatch(r"\d+\.\d+", text):
             return Decimal(text)
         return value.strip()
@@ -888,8 +1030,24 @@ class _Book:
     _memo: dict[tuple[str, int, int], Any] = field(default_factory=dict)
     _active: list[tuple[str, int, int]] = field(default_factory=list)
 
-    def problem(self, message: str, where: str | None) -> None:
-        self.problems.append(Problem(message, file=self.name, path=where))
+    _work: int = 0  # cells the evaluator has visited (MAX_FORMULA_WORK)
+
+    def problem(self, message: str, where: str | None, code: str = "E-STATS-VALUE") -> None:
+        self.problems.append(Problem(message, file=self.name, path=where, code=code))
+
+    def spend(self, cells: int) -> None:
+        """Count cells the evaluator visits: a workbook of chained sums over wide ranges
+        could otherwise keep it busy for hours."""
+        self._work += cells
+        if self._work > MAX_FORMULA_WORK:
+            raise InputError(
+                Problem(
+                    f"公式的计算量过大（超过 {MAX_FORMULA_WORK} 个单元格），"
+                    "统计工作簿的公式不会这样复杂",
+                    file=self.name,
+                    code="E-LIMIT-FORMULA",
+                )
+            )
 
     def sheet(self, title: str) -> Worksheet | None:
         return self.formulas[title] if title in self.formulas.sheetnames else None
@@ -905,38 +1063,42 @@ class _Book:
         except _FormulaError as exc:
             if not self.depends_on_bad(ws.title, row, col):
                 formula = ws.cell(row, col).value
-                shown = f"“{formula}”" if isinstance(formula, str) else ""
-                self.problem(f"无法计算公式{shown}：{exc}", ref)
+                shown = f"“{clip(formula, 60)}”" if isinstance(formula, str) else ""
+                self.problem(f"无法计算公式{shown}：{exc}", ref, exc.code)
             self.bad.add((ws.title, row, col))
             return _BAD
 
-    def depends_on_bad(
-        self, title: str, row: int, col: int, seen: set[tuple[str, int, int]] | None = None
-    ) -> bool:
+    def depends_on_bad(self, title: str, row: int, col: int) -> bool:
         """Whether a formula refers, directly or through other formulas, to a cell whose
-        problem is already reported (a total of a row with "三" in it says nothing new)."""
-        cell = self.formulas[title].cell(row, col)
-        if cell.data_type != "f" or not isinstance(cell.value, str):
-            return False
-        seen = set() if seen is None else seen
-        try:
-            tokens = _Formula(self, title, cell.value).tokens
-        except _FormulaError:
-            return False
-        for kind, area in tokens:
-            if kind != "ref" or area.title not in self.formulas.sheetnames:
+        problem is already reported (a total of a row with "三" in it says nothing new).
+        Walked with a list, not recursion: a chain of 3,000 formulas is a workbook, not a
+        RecursionError."""
+        todo = [(title, row, col)]
+        seen: set[tuple[str, int, int]] = set(todo)
+        while todo:
+            sheet, r, c = todo.pop()
+            cell = self.formulas[sheet].cell(r, c)
+            if cell.data_type != "f" or not isinstance(cell.value, str):
                 continue
-            if (area.bottom - area.top + 1) * (area.right - area.left + 1) > MAX_RANGE:
+            try:
+                tokens = _Formula(self, sheet, cell.value).tokens
+            except _FormulaError:
                 continue
-            for r in range(area.top, area.bottom + 1):
-                for c in range(area.left, area.right + 1):
-                    where = (area.title, r, c)
-                    if where in self.bad:
-                        return True
-                    if where not in seen:
-                        seen.add(where)
-                        if self.depends_on_bad(*where, seen):
+            for kind, area in tokens:
+                if kind != "ref" or area.title not in self.formulas.sheetnames:
+                    continue
+                size = (area.bottom - area.top + 1) * (area.right - area.left + 1)
+                if size > MAX_FORMULA_RANGE:
+                    continue
+                self.spend(size)
+                for r2 in range(area.top, area.bottom + 1):
+                    for c2 in range(area.left, area.right + 1):
+                        where = (area.title, r2, c2)
+                        if where in self.bad:
                             return True
+                        if where not in seen:
+                            seen.add(where)
+                            todo.append(where)
         return False
 
     def _value(self, title: str, row: int, col: int) -> Any:
@@ -964,8 +1126,8 @@ class _Book:
             return self._memo[where]
         if where in self._active:
             raise _FormulaError("公式循环引用")
-        if len(self._active) >= MAX_DEPTH:
-            raise _FormulaError("公式层层引用过深")
+        if len(self._active) >= MAX_FORMULA_DEPTH:
+            raise _limit(f"公式层层引用过深（超过 {MAX_FORMULA_DEPTH} 层）")
         self._active.append(where)
         try:
             result = _Formula(self, title, formula).evaluate()
@@ -987,9 +1149,9 @@ class _Book:
                 return None
             raise _FormulaError(f"{title}!{_ref(row, col)} 不是数")
         if isinstance(value, int | Decimal):
-            return Decimal(value)
+            return _bounded(Decimal(value))
         if isinstance(value, float):
-            return _decimal(value)
+            return _bounded(_decimal(value)) if math.isfinite(value) else _bounded(Decimal(value))
         if in_sum:
             return None
         raise _FormulaError(f"{title}!{_ref(row, col)} 不是数（{value}）")
@@ -1021,12 +1183,13 @@ class _Formula:
     """SUM over ranges and cell lists, + and -, cell references and numbers; nothing else."""
 
     def __init__(self, book: _Book, title: str, text: str) -> None:
-        if len(text) > MAX_FORMULA:
-            raise _FormulaError("公式过长")
+        if len(text) > MAX_FORMULA_LENGTH:
+            raise _limit(f"公式过长（超过 {MAX_FORMULA_LENGTH} 个字符）")
         self.book = book
         self.title = title
         self.tokens = self._tokenize(text.removeprefix("="))
         self.pos = 0
+        self.depth = 0  # nesting of parentheses and signs: -(-(-(… must not recurse forever
 
     def _tokenize(self, text: str) -> list[tuple[str, Any]]:
         from openpyxl.utils import column_index_from_string
@@ -1060,7 +1223,7 @@ class _Formula:
                 )
                 tokens.append(("ref", area))
             elif match.group("num"):
-                tokens.append(("num", Decimal(match.group("num"))))
+                tokens.append(("num", _bounded(Decimal(match.group("num")))))
             elif match.group("func"):
                 tokens.append(("func", match.group("func").upper()))
             else:
@@ -1089,15 +1252,22 @@ class _Formula:
             _, op = self._take()
             right = self._number(self._unary())
             left = self._number(left) + right if op == "+" else self._number(left) - right
+            left = _bounded(left)
         return left
 
     def _unary(self) -> Decimal | _Area:
-        token = self._peek()
-        if token in (("op", "+"), ("op", "-")):
-            self._take()
-            value = self._number(self._unary())
-            return -value if token == ("op", "-") else value
-        return self._primary()
+        self.depth += 1
+        if self.depth > MAX_FORMULA_DEPTH:
+            raise _limit(f"公式嵌套过深（超过 {MAX_FORMULA_DEPTH} 层括号或正负号）")
+        try:
+            token = self._peek()
+            if token in (("op", "+"), ("op", "-")):
+                self._take()
+                value = self._number(self._unary())
+                return -value if token == ("op", "-") else value
+            return self._primary()
+        finally:
+            self.depth -= 1
 
     def _primary(self) -> Decimal | _Area:
         kind, value = self._take()
@@ -1127,6 +1297,7 @@ class _Formula:
                 total += self._area_sum(arg)
             else:
                 total += arg
+            total = _bounded(total)
             kind, value = self._take()
             if (kind, value) == ("op", ")"):
                 return total
@@ -1135,14 +1306,15 @@ class _Formula:
 
     def _area_sum(self, area: _Area) -> Decimal:
         size = (area.bottom - area.top + 1) * (area.right - area.left + 1)
-        if size > MAX_RANGE:
-            raise _FormulaError(f"求和范围过大（{size} 个单元格）")
+        if size > MAX_FORMULA_RANGE:
+            raise _limit(f"求和范围过大（{size} 个单元格，上限 {MAX_FORMULA_RANGE}）")
+        self.book.spend(size)
         total = Decimal(0)
         for row in range(area.top, area.bottom + 1):
             for col in range(area.left, area.right + 1):
                 number = self.book.number(area.title, row, col, in_sum=True)
                 if number is not None:
-                    total += number
+                    total = _bounded(total + number)
         return total
 
     def _number(self, value: Decimal | _Area) -> Decimal:
@@ -1161,13 +1333,14 @@ def _grid(book: _Book, ws: Worksheet) -> Grid:
     """The sheet as rows of texts, a merged cell's text repeated over its whole area."""
     from openpyxl.cell.cell import MergedCell
 
-    rows, cols = ws.max_row, ws.max_column
-    if rows * cols > MAX_GRID:
+    rows, cols = ws.max_row, ws.max_column  # real: computed from the cells openpyxl read
+    if rows * cols > MAX_SHEET_GRID:
         raise InputError(
             Problem(
                 f"工作表的已用区域过大（{rows} 行 × {cols} 列），请删除表格以外的内容",
                 file=book.name,
                 path=ws.title,
+                code="E-LIMIT-TABLE",
             )
         )
     grid: Grid = [["" for _ in range(cols)] for _ in range(rows)]
@@ -1208,7 +1381,7 @@ def _table_worksheet(book: _Book, table: Table) -> Worksheet | None:
         return ws
     best, hits = None, 0
     for candidate in book.formulas.worksheets:
-        if candidate.max_row * candidate.max_column > MAX_GRID:
+        if candidate.max_row * candidate.max_column > MAX_SHEET_GRID:
             continue
         found = label_hits(_grid(book, candidate), table)
         if found > hits:
@@ -1316,7 +1489,7 @@ def _read_info(book: _Book, data: dict[str, Any]) -> None:
             continue
         if path == ("year",):
             value = _plain(raw)
-            if isinstance(value, Decimal) and value == value.to_integral_value():
+            if isinstance(value, Decimal) and abs(value) < 10**6 and value == int(value):
                 value = int(value)
         elif path[-1] == "rulemaking_power":
             value = _plain(raw)
@@ -1424,7 +1597,12 @@ def read_workbook(path: Path, name: str) -> tuple[dict[str, Any], dict[PathKey, 
         layout = load_layout(str(layout_id))
     except InputError as exc:
         raise InputError(
-            Problem(exc.problems[0].message, file=name, path=book.cells.get(("format",)))
+            Problem(
+                exc.problems[0].message,
+                file=name,
+                path=book.cells.get(("format",)),
+                code=exc.problems[0].code,
+            )
         ) from None
     for table in layout.tables.values():
         _read_table(book, table, data)

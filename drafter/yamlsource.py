@@ -18,10 +18,13 @@ from typing import Any
 
 import yaml
 
-from drafter.errors import InputError, Problem
-
-MAX_BYTES = 5 * 1024 * 1024
-MAX_DEPTH = 40
+from drafter.errors import InputError, Problem, one_line
+from drafter.limits import (
+    MAX_NUMBER_DIGITS,
+    MAX_STATS_DEPTH,
+    MAX_STATS_YAML_BYTES,
+    read_bytes_limited,
+)
 
 PathKey = tuple[str | int, ...]
 
@@ -34,30 +37,23 @@ _PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)")
 def read_yaml(path: Path, *, display: str | None = None) -> tuple[Any, dict[PathKey, int]]:
     """Read `path`; return its data and the line (1-based) of every key path."""
     name = display or str(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError(f"文件不存在：{name}") from None
-    except OSError as exc:
-        raise InputError(f"无法读取文件 {name}：{exc.strerror}") from None
-    if path.is_dir():
-        raise InputError(f"{name} 是目录，不是统计文件")
-    if size > MAX_BYTES:
-        raise InputError(
-            f"{name}: 文件过大（{size // 1024} KB），"
-            f"统计文件不应超过 {MAX_BYTES // 1024 // 1024} MB"
-        )
-    raw = path.read_bytes()
+    raw = read_bytes_limited(path, MAX_STATS_YAML_BYTES, "统计文件", display=name)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(
-            f"{name}: 第{line}行不是 UTF-8 编码的文本"
-            "（请以 UTF-8 保存；Excel 工作簿请直接使用 .xlsx 文件）"
+            Problem(
+                "不是 UTF-8 编码的文本（请以 UTF-8 保存；Excel 工作簿请直接使用 .xlsx 文件）",
+                file=name,
+                line=line,
+                code="E-FILE-ENCODING",
+            )
         ) from None
     if "\x00" in text:
-        raise InputError(f"{name}: 不是文本文件（含有 NUL 字符）")
+        raise InputError(
+            Problem("不是文本文件（含有 NUL 字符）", file=name, code="E-FILE-ENCODING")
+        )
     return parse_yaml(text, name)
 
 
@@ -68,7 +64,8 @@ def read_trusted_yaml(path: Path) -> Any:
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(Problem(f"无法读取数据文件：{exc}", file=path.name)) from None
+        message = f"无法读取数据文件：{exc}"
+        raise InputError(Problem(message, file=path.name, code="E-LAYOUT")) from None
 
 
 def parse_yaml(text: str, name: str) -> tuple[Any, dict[PathKey, int]]:
@@ -76,14 +73,35 @@ def parse_yaml(text: str, name: str) -> tuple[Any, dict[PathKey, int]]:
     try:
         for event in yaml.parse(text, Loader=_Loader):
             builder.feed(event)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        reason = exc.problem or exc.context or "格式错误"
-        raise InputError(Problem(f"YAML 格式错误：{reason}", file=name, line=line)) from None
     except yaml.YAMLError as exc:
-        raise InputError(Problem(f"YAML 格式错误：{exc}", file=name)) from None
+        raise InputError(_syntax_problem(exc, text, name)) from None
     return builder.result(), builder.lines
+
+
+def _syntax_problem(exc: yaml.YAMLError, text: str, name: str) -> Problem:
+    """libyaml's error as one line, `stats.yaml:3:5: YAML 格式错误：…` (its own message spans
+    several lines and names "<unicode string>" instead of the file)."""
+    line = column = None
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        if mark is not None:
+            line, column = mark.line + 1, mark.column + 1
+        reason = exc.problem or exc.context or "格式错误"
+        if exc.context and exc.problem:
+            reason = f"{exc.problem}（{exc.context}）"
+    elif isinstance(exc, yaml.reader.ReaderError):
+        # A character YAML does not allow (a control character): located by searching for it,
+        # since libyaml counts its position in bytes and PyYAML's own reader in characters.
+        character = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        index = text.find(character)
+        if index >= 0:
+            line = text.count("\n", 0, index) + 1
+            column = index - (text.rfind("\n", 0, index) + 1) + 1
+        reason = f"不允许的字符 {one_line(character)}（{exc.reason}）"
+    else:
+        reason = str(exc).split("\n", 1)[0]
+    where = name if line is None else f"{name}:{line}:{column}"
+    return Problem(f"YAML 格式错误：{reason}", file=where, code="E-YAML-SYNTAX")
 
 
 class _Builder:
@@ -99,11 +117,23 @@ class _Builder:
 
     def result(self) -> Any:
         if self.documents == 0:
-            raise InputError(Problem("文件是空的", file=self.name))
+            raise InputError(Problem("文件是空的", file=self.name, code="E-STATS-VALUE"))
         return self.root
 
-    def fail(self, message: str, event: yaml.Event) -> None:
-        raise InputError(Problem(message, file=self.name, line=event.start_mark.line + 1))
+    def fail(self, message: str, event: yaml.Event, code: str = "E-YAML-SYNTAX") -> None:
+        """Refuse the file at `event` (YAML the statistics file does not allow, by default)."""
+        line = event.start_mark.line + 1
+        path = format_path(self._path_of_next()) if code == "E-STATS-VALUE" else None
+        raise InputError(Problem(message, file=self.name, line=line, path=path, code=code))
+
+    def _path_of_next(self) -> PathKey:
+        """The key path the next value will be stored at (for messages)."""
+        if not self.stack:
+            return ()
+        container, path, key = self.stack[-1]
+        if isinstance(container, list):
+            return (*path, len(container))
+        return (*path, key) if key is not None else path
 
     def feed(self, event: yaml.Event) -> None:
         if isinstance(event, yaml.DocumentStartEvent):
@@ -117,8 +147,8 @@ class _Builder:
             self._add(self._scalar(event), event)
         elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             self._check_anchor(event)
-            if len(self.stack) >= MAX_DEPTH:
-                self.fail(f"嵌套层次过深（超过 {MAX_DEPTH} 层）", event)
+            if len(self.stack) >= MAX_STATS_DEPTH:
+                self.fail(f"嵌套层次过深（超过 {MAX_STATS_DEPTH} 层）", event)
             container: Any = {} if isinstance(event, yaml.MappingStartEvent) else []
             path = self._add(container, event)
             self.stack.append([container, path, None])
@@ -173,6 +203,13 @@ class _Builder:
             # model reports it instead of accepting a number nobody meant.
             if not _PLAIN_INT.fullmatch(value):
                 return value
+            digits = value.replace("_", "").lstrip("+-")
+            if len(digits) > MAX_NUMBER_DIGITS:  # int() would take long, or refuse 4,300+
+                self.fail(
+                    f"数值过大（{len(digits)} 位数字），统计文件中的数不会有这么多位",
+                    event,
+                    code="E-STATS-VALUE",
+                )
             return int(value.replace("_", ""))
         if tag == "tag:yaml.org,2002:float":
             return _decimal(value) if _decimal(value) is not None else value

@@ -13,9 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drafter import report as rp
-from drafter.errors import InputError
-
-MAX_BYTES = 50 * 1024 * 1024
+from drafter.errors import InputError, Problem
+from drafter.limits import (
+    MAX_DOCX_BYTES,
+    MAX_TEXT_DOCUMENT_BYTES,
+    TextBudget,
+    check_table,
+    read_bytes_limited,
+)
 
 _LEVEL1 = re.compile(r"^[一二三四五六七八九十]+、\S")
 _LEVEL2 = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\S")
@@ -35,81 +40,96 @@ class Block:
 
 def read_document(path: str | Path) -> tuple[rp.Report, dict[int, tuple[object, int]]]:
     """The report in a file, and for each paragraph (by id) the file's element it came from
-    with the offset of the paragraph's text within that element's text."""
+    with the offset of the paragraph's text within that element's text. The file is read
+    within drafter.limits: its size, and as blocks are made, its paragraphs, characters and
+    table cells (`TextBudget`)."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError(f"文件不存在：{path}") from None
-    if size > MAX_BYTES:
-        raise InputError(f"{path}: 文件过大（{size // 1024 // 1024} MB）")
+    name = str(path)
     suffix = path.suffix.lower()
+    budget = TextBudget(name)
     if suffix == ".docx":
-        from drafter.read.docx import docx_blocks
+        from drafter.read.docx import docx_blocks, docx_provenance
 
-        data = path.read_bytes()
-        blocks = docx_blocks(data, str(path))
-        report, origins = structure(blocks)
-        from drafter.read.docx import docx_provenance
-
-        report.provenance = docx_provenance(data)
+        data = read_bytes_limited(path, MAX_DOCX_BYTES, "报告文件")
+        report, origins = structure(docx_blocks(data, name, budget))
+        report.provenance = docx_provenance(data, name)
         if report.provenance is not None:
             for paragraph in report.paragraphs():
                 paragraph.spans = report.provenance.spans(paragraph.text)
         return report, origins
-    elif suffix in (".html", ".htm"):
+    if suffix in (".html", ".htm"):
         from drafter.read.html import html_blocks
 
-        blocks = html_blocks(_text(path))
+        blocks = html_blocks(_text(path), budget)
     elif suffix in (".md", ".markdown"):
         from drafter.read.markdown import markdown_blocks
 
-        blocks = markdown_blocks(_text(path))
+        blocks = markdown_blocks(_text(path), budget)
     elif suffix == ".txt":
-        blocks = text_blocks(_text(path))
-    elif suffix in (".doc", ".wps"):
-        raise InputError(f"{path}: 不支持旧版 {suffix} 格式，请另存为 .docx")
-    elif suffix == ".pdf":
-        raise InputError(f"{path}: 不能读取 PDF，请使用 .docx、.html 或 .txt")
+        blocks = text_blocks(_text(path), budget)
     else:
-        raise InputError(f"{path}: 不支持的文件类型 {suffix or '（无扩展名）'}")
+        raise _unsupported(path, suffix)
     return structure(blocks)
 
 
+def _unsupported(path: Path, suffix: str) -> InputError:
+    """E-FILE-TYPE for a file drafter does not read back (E-FILE-MISSING when it is absent)."""
+    if not path.exists():
+        return InputError(Problem("文件不存在", file=str(path), code="E-FILE-MISSING"))
+    if suffix in (".doc", ".wps"):
+        message = f"不支持旧版 {suffix} 格式，请另存为 .docx"
+    elif suffix == ".pdf":
+        message = "不能读取 PDF，请使用 .docx、.html 或 .txt"
+    else:
+        message = f"不支持的文件类型 {suffix or '（无扩展名）'}"
+    return InputError(Problem(message, file=str(path), code="E-FILE-TYPE"))
+
+
 def _text(path: Path) -> str:
-    raw = path.read_bytes()
+    raw = read_bytes_limited(path, MAX_TEXT_DOCUMENT_BYTES, "报告文件")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InputError(f"{path}: 无法识别的文字编码（请以 UTF-8 保存）")
+    raise InputError(
+        Problem("无法识别的文字编码（请以 UTF-8 保存）", file=str(path), code="E-FILE-ENCODING")
+    )
 
 
-def text_blocks(text: str) -> list[Block]:
+def text_blocks(text: str, budget: TextBudget | None = None) -> list[Block]:
     """Plain text: a line is a paragraph; consecutive lines with tabs are a table (as text
     copied from a web page or PDF prints them), whose merged cells cannot be known."""
+    budget = budget or TextBudget(None)
     blocks: list[Block] = []
     rows: list[list[str]] = []
+    width = 0
 
     def flush() -> None:
+        nonlocal width
         if rows:
-            width = max(len(r) for r in rows)
             cells = [
                 rp.Cell(text, r, c)
                 for r, row in enumerate(rows)
                 for c, text in enumerate(row + [""] * (width - len(row)))
             ]
+            budget.table(len(rows), width)
             blocks.append(Block(table=rp.Table("", "", width, len(rows), 0, cells, exact=False)))
             rows.clear()
+            width = 0
 
     for line in text.splitlines():
         filled = len([c for c in line.split("\t") if c.strip()])
         if "\t" in line and (filled >= 2 or line.count("\t") >= 2 or (rows and filled >= 1)):
-            rows.append([c.strip() for c in line.split("\t")])
+            row = [c.strip() for c in line.split("\t")]
+            width = max(width, len(row))
+            check_table(len(rows) + 1, width, budget.name)
+            budget.text("".join(row))
+            rows.append(row)
             continue
         if line.strip():
             flush()
+            budget.paragraph(line.strip())
             blocks.append(Block(line.strip()))
     flush()
     return blocks

@@ -4,7 +4,10 @@ Parsed with lxml's HTML parser (libxml2: fast, forgiving of the markup governmen
 publish, no external entities, no network). A block tag (p, div, li, h1…h4) starts a
 paragraph; text outside any block is a paragraph of its own; script, style and the head are
 skipped. A top-level table becomes a table: rowspan/colspan give its merges, a nested
-table's text belongs to the cell around it, <br> is a line break.
+table's text belongs to the cell around it, <br> is a line break. Spans are clamped as browsers
+clamp them (a rowspan never reaches below the table's last row) and every table, paragraph and
+character is counted against drafter.limits as it is made: a 500-byte page of cells declaring
+rowspan="1000" colspan="1000" is no longer a grid of millions of cells.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import re
 from typing import Any
 
 from drafter import report as rp
+from drafter.limits import MAX_HTML_SPAN, TextBudget, check_table
 from drafter.read.document import Block
 from drafter.read.tables import Grid
 
@@ -35,11 +39,16 @@ def _parse(text: str) -> Any:
         return None
 
 
-def _int(value: str | None) -> int:
+def _span(value: str | None, room: int) -> int:
+    """A rowspan or colspan: at least 1, at most MAX_HTML_SPAN (as browsers clamp it) and at
+    most `room`, what the table has left in that direction."""
+    text = (value or "").strip()
     try:
-        return max(1, min(int(value or 1), 1000))
+        # int() of thousands of digits is slow, and no span has ten
+        number = int(text) if len(text) < 10 else (MAX_HTML_SPAN if text.isdigit() else 1)
     except ValueError:
-        return 1
+        number = 1
+    return max(1, min(number, MAX_HTML_SPAN, room))
 
 
 def _cell_text(element: Any) -> str:
@@ -62,8 +71,10 @@ def _cell_text(element: Any) -> str:
     return "".join(out).strip()
 
 
-def _table(element: Any) -> rp.Table | None:
-    """A top-level <table> as a report table; None when it has no cells."""
+def _table(element: Any, budget: TextBudget) -> rp.Table | None:
+    """A top-level <table> as a report table; None when it has no cells. A rowspan is clamped
+    to the rows below it; the grid is checked against MAX_TABLE_CELLS before each cell is laid
+    out (E-LIMIT-TABLE), so that no table costs more than that."""
     rows = [
         tr
         for tr in element.iter("tr")
@@ -71,6 +82,7 @@ def _table(element: Any) -> rp.Table | None:
     ]
     cells: list[rp.Cell] = []
     taken: set[tuple[int, int]] = set()
+    height = width = 0
     for r, tr in enumerate(rows):
         c = 0
         for td in tr:
@@ -78,23 +90,28 @@ def _table(element: Any) -> rp.Table | None:
                 continue
             while (r, c) in taken:
                 c += 1
-            rowspan, colspan = _int(td.get("rowspan")), _int(td.get("colspan"))
+            rowspan = _span(td.get("rowspan"), len(rows) - r)
+            colspan = _span(td.get("colspan"), MAX_HTML_SPAN)
+            height, width = max(height, r + rowspan), max(width, c + colspan)
+            check_table(height, width, budget.name)
             for dr in range(rowspan):
                 for dc in range(colspan):
                     taken.add((r + dr, c + dc))
-            cells.append(rp.Cell(_cell_text(td), r, c, rowspan, colspan))
+            text = _cell_text(td)
+            budget.text(text)
+            cells.append(rp.Cell(text, r, c, rowspan, colspan))
             c += colspan
     if not cells:
         return None
-    height = max(r for r, _ in taken) + 1
-    width = max(c for _, c in taken) + 1
+    budget.table(height, width)
     return rp.Table("", "", width, height, 0, cells)
 
 
 class _Blocks:
     """Paragraphs, headings and top-level tables of a page, in reading order."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: TextBudget) -> None:
+        self.budget = budget
         self.blocks: list[Block] = []
         self._text: list[str] | None = None
         self._level: int | None = None
@@ -106,7 +123,7 @@ class _Blocks:
             return
         if tag == "table":
             self.flush()
-            table = _table(element)
+            table = _table(element, self.budget)
             if table is not None:
                 self.blocks.append(Block(table=table))
             return
@@ -129,35 +146,38 @@ class _Blocks:
         if self._text is not None:
             self._text.append(data)
         elif data.strip():
+            self.budget.paragraph(data.strip())
             self.blocks.append(Block(data.strip()))
 
     def flush(self) -> None:
         if self._text is not None:
             text = "".join(self._text).strip()
             if text:
+                self.budget.paragraph(text)
                 self.blocks.append(Block(text, self._level))
         self._text, self._level, self._tag = None, None, None
 
 
-def html_blocks(text: str) -> list[Block]:
+def html_blocks(text: str, budget: TextBudget | None = None) -> list[Block]:
     root = _parse(text)
     if root is None:
         return []
-    builder = _Blocks()
+    builder = _Blocks(budget or TextBudget(None))
     builder.walk(root)
     builder.flush()
     return builder.blocks
 
 
-def _tables_with_spans(text: str) -> list[rp.Table]:
+def _tables_with_spans(text: str, budget: TextBudget | None = None) -> list[rp.Table]:
     """The top-level tables of an HTML fragment (Markdown embeds its tables as HTML)."""
     root = _parse(text)
     if root is None:
         return []
+    budget = budget or TextBudget(None)
     out = []
     for element in root.iter("table"):
         if next(element.iterancestors("table"), None) is None:
-            table = _table(element)
+            table = _table(element, budget)
             if table is not None:
                 out.append(table)
     return out

@@ -1,23 +1,28 @@
-"""Markdown (as `drafter draft --md` writes it, or similar) back into blocks."""
+"""Markdown (as `drafter draft --md` writes it, or similar) back into blocks, each counted
+against drafter.limits as it is made (`TextBudget`)."""
 
 from __future__ import annotations
 
 import re
 
+from drafter.limits import TextBudget
 from drafter.read.document import Block
 from drafter.read.html import _tables_with_spans
 
 _ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
 
 
-def markdown_blocks(text: str) -> list[Block]:
+def markdown_blocks(text: str, budget: TextBudget | None = None) -> list[Block]:
+    budget = budget or TextBudget(None)
     blocks: list[Block] = []
     table: list[str] | None = None
     paragraph: list[str] = []
 
     def flush() -> None:
         if paragraph:
-            blocks.append(Block(_ESCAPED.sub(r"\1", "".join(p.strip() for p in paragraph))))
+            text = _ESCAPED.sub(r"\1", "".join(p.strip() for p in paragraph))
+            budget.paragraph("")  # its characters were counted line by line
+            blocks.append(Block(text))
             paragraph.clear()
 
     for line in text.splitlines():
@@ -25,24 +30,28 @@ def markdown_blocks(text: str) -> list[Block]:
         if table is not None:
             table.append(line)
             if "</table>" in stripped:
-                blocks.extend(Block(table=t) for t in _tables_with_spans("\n".join(table)))
+                tables = _tables_with_spans("\n".join(table), budget)
+                blocks.extend(Block(table=t) for t in tables)
                 table = None
             continue
         if stripped.startswith("<table"):
             flush()
             table = [line]
             if "</table>" in stripped:
-                blocks.extend(Block(table=t) for t in _tables_with_spans(line))
+                blocks.extend(Block(table=t) for t in _tables_with_spans(line, budget))
                 table = None
             continue
         heading = re.match(r"^(#{1,4})\s+(.*)$", stripped)
         if heading:
             flush()
             level = min(len(heading.group(1)) - 1, 2)
-            blocks.append(Block(_ESCAPED.sub(r"\1", heading.group(2).strip()), level))
+            text = _ESCAPED.sub(r"\1", heading.group(2).strip())
+            budget.paragraph(text)
+            blocks.append(Block(text, level))
         elif not stripped:
             flush()
         else:
+            budget.text(stripped)  # a paragraph of a million lines stops here, not at its end
             paragraph.append(stripped)
     flush()
     return blocks
