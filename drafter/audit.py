@@ -6,10 +6,16 @@ overrides it; never the working directory), so that a government user can show e
 the AI wrote. An identical request (endpoint, model, messages, parameters, prompt version)
 is answered from the same store: re-running a draft costs nothing. No API key is ever stored:
 requests are recorded without headers.
+
+Each stored text (every message of the request, the response) is capped at `TEXT_LIMIT`
+characters, the rest replaced by a note saying how much was cut: an endpoint that answers
+with megabytes once grew the log by hundreds of megabytes in one run. A response stored cut
+is never answered from the cache (`truncated`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -21,6 +27,10 @@ from pathlib import Path
 from typing import Any
 
 HOME_ENV = "DRAFTER_HOME"
+# Characters kept of each stored text (about 64 KB of Chinese in UTF-8 at most 96 KB): a prompt
+# with its notes and last year's text, or a part's answer (drafter.llm refuses answers over
+# 12,000 characters), fits whole; only what no drafting call should carry is cut.
+TEXT_LIMIT = 32_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -39,10 +49,19 @@ CREATE TABLE IF NOT EXISTS calls (
     input_tokens INTEGER,
     output_tokens INTEGER,
     duration_ms INTEGER,
-    cached INTEGER NOT NULL DEFAULT 0
+    cached INTEGER NOT NULL DEFAULT 0,
+    truncated INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS calls_request ON calls (request_hash);
 """
+
+
+def capped(text: str, limit: int = TEXT_LIMIT) -> tuple[str, bool]:
+    """The text as stored, and whether it was cut: at most `limit` characters, then a note
+    saying how many were left out."""
+    if len(text) <= limit:
+        return text, False
+    return f"{text[:limit]}\n…【审计日志只保存前 {limit} 字，截去 {len(text) - limit} 字】", True
 
 
 def home() -> Path:
@@ -100,18 +119,29 @@ class AuditLog:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         self._db.executescript(_SCHEMA)
+        self._add_truncated_column()
         self._db.commit()
+
+    def _add_truncated_column(self) -> None:
+        """A log written before responses were capped lacks the column: add it."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(calls)")}
+        if "truncated" not in columns:
+            # another drafter may have added it since the look just now
+            with contextlib.suppress(sqlite3.OperationalError):
+                self._db.execute(
+                    "ALTER TABLE calls ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0"
+                )
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     def cached(self, request: str) -> tuple[str, int | None, int | None] | None:
-        """The response of an earlier successful identical request."""
+        """The response of an earlier successful identical request (stored whole)."""
         with self._lock:
             row = self._db.execute(
                 "SELECT response, input_tokens, output_tokens FROM calls WHERE request_hash = ? "
-                "AND error IS NULL AND response IS NOT NULL AND cached = 0 "
+                "AND error IS NULL AND response IS NOT NULL AND cached = 0 AND truncated = 0 "
                 "ORDER BY id DESC LIMIT 1",
                 (request,),
             ).fetchone()
@@ -135,11 +165,16 @@ class AuditLog:
         duration: float,
         cached: bool,
     ) -> None:
+        """One call, each text capped (`capped`); the request hash is of the whole request,
+        so the cache still finds it."""
+        stored = [{**m, "content": capped(m.get("content", ""))[0]} for m in messages]
+        answer, cut = capped(response) if response is not None else (None, False)
         with self._lock:
             self._db.execute(
                 "INSERT INTO calls (time, endpoint, model, section, attempt, prompt_version, "
                 "request_hash, messages, parameters, response, error, input_tokens, "
-                "output_tokens, duration_ms, cached) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "output_tokens, duration_ms, cached, truncated) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     time.strftime("%Y-%m-%d %H:%M:%S"),
                     endpoint,
@@ -148,14 +183,15 @@ class AuditLog:
                     attempt,
                     prompt_version,
                     request,
-                    json.dumps(messages, ensure_ascii=False),
+                    json.dumps(stored, ensure_ascii=False),
                     json.dumps(parameters, ensure_ascii=False, sort_keys=True),
-                    response,
-                    error,
+                    answer,
+                    capped(error)[0] if error is not None else None,
                     input_tokens,
                     output_tokens,
                     int(duration * 1000),
                     int(cached),
+                    int(cut),
                 ),
             )
             self._db.commit()

@@ -31,7 +31,6 @@ INPUT_CODES: dict[str, str] = {
     "E-STATS-VALUE": "统计文件的内容不符合约定（缺项、类型、取值）",
     "E-LAYOUT": "版式文件或版式编号有误",
     "E-MODEL-CONFIG": "模型配置有误（模型编号、接口地址、API key 环境变量）",
-    "E-MODEL-CALL": "调用模型失败（超时、接口错误、回答过大）",
 }
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -9,13 +9,18 @@ reviewed the way `drafter verify` reviews a document a model wrote: numbers the 
 and debris that could not be cleaned. Only what the model can act on goes back to it, as a
 list that quotes each sentence and says what to do; an unsupported claim goes back once.
 After at most `repairs` rounds, what still fails is kept and marked (highlighted and
-commented in Word), never dropped; a model error falls back to the offline drafter for that
-part, marked as such. Parts are drafted concurrently; the preamble and the cover letter stay
-deterministic.
+commented in Word), never dropped; a number no source confirms is never dropped silently,
+advice-level ones included (a year-on-year change that cannot be checked goes back and is
+marked like any other). A model error falls back to the offline drafter for that part,
+marked as such, unless the part already has a reviewed draft (the error came in a repair
+round): that draft is kept with what is still wrong marked. All the calls of one draft share
+the draft's deadline (`ChatModel.draft_deadline`); a part whose turn comes after it is drafted
+offline. Parts are drafted concurrently; the preamble and the cover letter stay deterministic.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +29,7 @@ from drafter.cleaning import Sentence, clean_answer, debris_in
 from drafter.findings import Finding, Location, Severity
 from drafter.formats import Layout
 from drafter.grounding import Material
-from drafter.llm import ChatModel, ModelError
+from drafter.llm import ChatModel, Deadline, ModelError
 from drafter.offline import OfflineDrafter
 from drafter.prompting import Prompts, build_messages
 from drafter.quantities import Quantity, fill, plain_label
@@ -35,6 +40,9 @@ from drafter.verify import Verifier, drafted_findings
 Progress = Callable[[str, str], None]  # (part id, status text)
 
 CLAIM = "W-CLAIM-UNSOURCED"
+# Advice-level findings about a number the model wrote: advice in a document an editor
+# checks, but a model's number that no source confirms must not pass unmarked.
+NUMBER_ADVICE = frozenset({"A-NUM-YOY"})
 EDITOR_DROPPED = "editor-dropped"  # not a finding: the new text lacks an editor sentence
 
 
@@ -110,6 +118,8 @@ class LLMDrafter:
         self.calls = 0
         self.rounds: dict[str, int] = {}  # repair rounds per part
         self.redrafts: dict[str, Redraft] = {}
+        self._deadline: Deadline | None = None  # the draft's, from its first call on
+        self._deadline_lock = threading.Lock()
 
     # ---- the Drafter protocol (drafter.draft) ------------------------------------------------
 
@@ -186,12 +196,23 @@ class LLMDrafter:
             self.progress(part, "起草中" if attempt == 1 else f"第{attempt - 1}次修改")
             try:
                 completion = self.chat.complete(
-                    messages, section=part, attempt=attempt, prompt_version=version
+                    messages,
+                    section=part,
+                    attempt=attempt,
+                    prompt_version=version,
+                    until=self.deadline(),
                 )
                 self.calls += 0 if completion.cached else 1
             except ModelError as exc:
-                self.progress(part, f"模型出错，改用离线起草（{exc}）")
-                return self._fallback(part, fee_statement, str(exc))
+                if not review.paragraphs:
+                    self.progress(part, f"模型出错，改用离线起草（{exc}）")
+                    return self._fallback(part, fee_statement, str(exc))
+                # A repair round failed: the reviewed draft stands, what is wrong marked.
+                self.progress(part, f"修改时模型出错，保留上一稿（{exc}）")
+                review.paragraphs[0].marks.append(
+                    Mark(f"修改时调用模型 {self.chat.id} 失败（{exc}），标注的问题未能由模型改正")
+                )
+                break
             review = self.review(completion.text, part, fee_statement)
             if redraft is not None:
                 self._keep_editor(review, redraft)
@@ -219,6 +240,13 @@ class LLMDrafter:
         marked = len(left)
         self.progress(part, f"完成，{marked} 处已标注" if marked else "完成")
         return review.paragraphs
+
+    def deadline(self) -> Deadline:
+        """The draft's deadline: `draft_deadline` seconds after its first call."""
+        with self._deadline_lock:
+            if self._deadline is None:
+                self._deadline = Deadline.after(self.chat.draft_deadline, "起草")
+            return self._deadline
 
     def _version(self, part: str, messages: list[dict[str, str]]) -> str:
         """The prompt version, and with `again` the first variant not asked before (a fresh
@@ -270,7 +298,7 @@ class LLMDrafter:
                 self.verifier,
             )
             for finding in findings:
-                if finding.severity is not Severity.ADVICE:
+                if finding.severity is not Severity.ADVICE or finding.code in NUMBER_ADVICE:
                     out.issues.append(self._issue(finding, index, paragraph.text))
             out.hints += self.verifier.fit_hints(paragraph.text, paragraph.spans)
         if not out.paragraphs:
@@ -341,6 +369,17 @@ class LLMDrafter:
                 )
             else:
                 instruction = f"“{_short(sentence)}”：“{quoted}”与统计数据不符，删去这个数"
+        elif code == "A-NUM-YOY":
+            offered = any(q.kind == "change" for q in self.quantities.values())
+            instead = (
+                "改用列出的同比占位符（{yoy.…}、{yoy_pct.…}）；没有对应占位符的，"
+                if offered
+                else ""
+            )
+            instruction = (
+                f"“{_short(sentence)}”中的“{quoted}”是与上年比较的数，无法核对：{instead}"
+                "删去这个数和与上年比较的说法，不要改成“有所增长”等模糊说法"
+            )
         elif code == "E-NUM-PERCENT":
             instruction = (
                 f"“{_short(sentence)}”：删去自己计算的百分比“{quoted}”（比例只能用列出的占位符）"

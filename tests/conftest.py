@@ -162,6 +162,9 @@ def _isolated_home(
         "DRAFTER_API_KEY",
         "OPENAI_API_KEY",
         "DRAFTER_PROMPTS_DIR",
+        "DRAFTER_TIMEOUT",
+        "DRAFTER_DEADLINE",
+        "DRAFTER_DRAFT_DEADLINE",
     ):
         monkeypatch.delenv(name, raising=False)
 

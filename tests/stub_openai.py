@@ -3,13 +3,17 @@
 It answers POST /v1/chat/completions like an OpenAI-compatible endpoint, with scriptable
 answers, delays and status codes, and records every request it receives (headers and body).
 By default it behaves like a well-behaved drafting model: it writes one sentence per
-placeholder the prompt offers, using the placeholders as told.
+placeholder the prompt offers, using the placeholders as told. It can also misbehave the
+ways fuzzing found endpoints do: never answer (`hang`), send the headers and then one byte
+at a time (`drip`), answer with megabytes (`megabytes`, optionally `chunked` without a
+declared length), or think inline without ever closing the tag (`unclosed_think`).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 from collections import deque
@@ -27,6 +31,11 @@ class Reply:
     status: int = 200
     delay: float = 0.0
     reasoning: str | None = None  # sent as reasoning_content, as DeepSeek does
+    hang: bool = False  # read the request, then never answer (until the server stops)
+    drip: float | None = None  # send the headers, then one byte of the body per this many s
+    megabytes: float = 0.0  # an answer of this many MB of text (UTF-8)
+    chunked: bool = False  # send the body chunked, without Content-Length
+    unclosed_think: str | None = None  # the content starts "<think>" + this, never closed
 
 
 @dataclass
@@ -54,14 +63,25 @@ def drafting_answer(body: dict[str, Any]) -> str:
     return "".join(sentences)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that gives up (a deadline test) is expected, not an error to print."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @dataclass
 class StubServer:
     replies: deque[Reply] = field(default_factory=deque)
     requests: list[Recorded] = field(default_factory=list)
     latency: float = 0.0  # added to every reply
-    answer: Callable[[dict[str, Any]], str | None] | None = None  # scripted by request content
+    # scripted by request content: the answer's text, a whole Reply, or None (the default)
+    answer: Callable[[dict[str, Any]], str | Reply | None] | None = None
+    dripped: list[int] = field(default_factory=list)  # bytes each drip sent before it ended
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
     def base_url(self) -> str:
@@ -90,6 +110,15 @@ class StubServer:
                         Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                     )
                     reply = stub.replies.popleft() if stub.replies else Reply()
+                scripted = None
+                if reply.text is None and stub.answer is not None:
+                    scripted = stub.answer(body)
+                    if isinstance(scripted, Reply):
+                        reply, scripted = scripted, None
+                if reply.hang:
+                    stub._stopping.wait()
+                    self.close_connection = True
+                    return None
                 time.sleep(stub.latency + reply.delay)
                 if not self.path.endswith("/chat/completions"):
                     return self._send(404, {"error": {"message": "not found"}})
@@ -98,18 +127,21 @@ class StubServer:
                         reply.status,
                         {"error": {"message": f"stub status {reply.status}", "type": "stub"}},
                     )
-                text = reply.text
-                if text is None and stub.answer is not None:
-                    text = stub.answer(body)
+                text = reply.text if reply.text is not None else scripted
+                if reply.megabytes:
+                    text = "本年度共收到政府信息公开申请。" * int(reply.megabytes * 2**20 / 45)
                 if text is None:
                     text = drafting_answer(body)
+                if reply.unclosed_think is not None:
+                    text = f"<think>{reply.unclosed_think}{text}"
                 message: dict[str, Any] = {"role": "assistant", "content": text}
                 if reply.reasoning is not None:
                     message["reasoning_content"] = reply.reasoning
                 prompt_tokens = sum(len(m["content"]) for m in body.get("messages", []))
                 self._send(
                     200,
-                    {
+                    reply=reply,
+                    payload={
                         "id": f"stub-{len(stub.requests)}",
                         "object": "chat.completion",
                         "created": int(time.time()),
@@ -123,23 +155,48 @@ class StubServer:
                     },
                 )
 
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
+            def _send(
+                self, status: int, payload: dict[str, Any], reply: Reply | None = None
+            ) -> None:
                 data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+                reply = reply or Reply()
+                sent = 0
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
+                    if reply.chunked:
+                        self.send_header("Transfer-Encoding", "chunked")
+                    else:
+                        self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
-                    self.wfile.write(data)
+                    if reply.drip is not None:
+                        for byte in data:
+                            if stub._stopping.wait(reply.drip):
+                                break
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            sent += 1
+                    elif reply.chunked:
+                        for start in range(0, len(data), 65536):
+                            piece = data[start : start + 65536]
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                        self.wfile.write(b"0\r\n\r\n")
+                    else:
+                        self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test)
+                finally:
+                    if reply.drip is not None:
+                        with stub._lock:
+                            stub.dripped.append(sent)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
+        self._stopping.set()  # a hung or dripping handler ends now
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
