@@ -564,7 +564,10 @@ def verify(
         from drafter.annotate import annotate_docx
         from drafter.files import write_atomic
 
-        annotated = annotate_docx(document.read_bytes(), findings, str(document))
+        from drafter.limits import MAX_DOCX_BYTES, read_bytes_limited
+
+        data = read_bytes_limited(document, MAX_DOCX_BYTES, "报告文件")
+        annotated = annotate_docx(data, findings, str(document))
         write_atomic(annotate, annotated, force=force)
     if as_json:
         _print_json(
@@ -743,7 +746,10 @@ def redraft(
             "不加 --instructions 则按模板重新起草这一部分",
             code="E-USAGE",
         )
-    result = redraft_part(document.read_bytes(), str(document), this_year, layout, section, drafter)
+    from drafter.limits import MAX_DOCX_BYTES, read_bytes_limited
+
+    data = read_bytes_limited(document, MAX_DOCX_BYTES, "报告文件")
+    result = redraft_part(data, str(document), this_year, layout, section, drafter)
     _print_redraft(heading, result, drafter)
     if dry_run:
         err.print("（--dry-run：未写文件）")

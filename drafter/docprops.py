@@ -95,7 +95,7 @@ def _json(text: str | None) -> Any:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # a hostile property ("[[[[…") is no record
         return None
 
 
