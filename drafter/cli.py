@@ -259,6 +259,7 @@ def _previous(path: Path | None) -> Any:
     return extracted_stats(extracted)
 
 
+SHOWN_FINDINGS = 300  # rows of the findings table; a reviewer reads no more, --json has all
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "advice": "cyan"}
 
 
@@ -274,7 +275,7 @@ def _print_findings(findings: list[Any], title: str, parts: list[Any] | None = N
     table.add_column("级别 / 代码", no_wrap=True)
     table.add_column("位置", ratio=2, overflow="fold")
     table.add_column("说明", ratio=3, overflow="fold")
-    for finding in findings:
+    for finding in findings[:SHOWN_FINDINGS]:
         where = finding.location.label()
         if finding.location.cell is not None:
             where = f"{where}\n{finding.location.cell}"  # the workbook cell, e.g. 三!D7
@@ -287,6 +288,14 @@ def _print_findings(findings: list[Any], title: str, parts: list[Any] | None = N
             message.append(f"\n原句：{sentence}", style="dim")
         table.add_row(severity + Text("\n" + finding.code), Text(where), message)
     out.print(table)
+    if len(findings) > SHOWN_FINDINGS:
+        out.print(
+            Text(
+                f"另有 {len(findings) - SHOWN_FINDINGS} 项未列出（--json 输出全部；"
+                "Word 文档可用 --annotate 逐条写成批注）",
+                style="yellow",
+            )
+        )
     _print_parts(parts)
     errors = count(findings, Severity.ERROR)
     summary = (
@@ -563,7 +572,6 @@ def verify(
     if annotate is not None:
         from drafter.annotate import annotate_docx
         from drafter.files import write_atomic
-
         from drafter.limits import MAX_DOCX_BYTES, read_bytes_limited
 
         data = read_bytes_limited(document, MAX_DOCX_BYTES, "报告文件")

@@ -189,3 +189,26 @@ def test_annotate_comments_speak_a_reviewers_language(tmp_path: Path, sample_dra
     assert comments == [
         "[E-NUM-MISMATCH] “11份”与表二“行政规范性文件 · 现行有效件数”不符（表中为 14件）"
     ]
+
+
+def test_a_document_with_thousands_of_findings_lists_the_first_and_counts_the_rest(
+    tmp_path: Path,
+):
+    """A reviewer reads no more than a few hundred rows; the rest are counted, and --json
+    still has every one."""
+    from drafter.cli import SHOWN_FINDINGS
+
+    page = tmp_path / "report.txt"
+    wrong = "".join(
+        f"本年度新收政府信息公开申请{n}件。" for n in range(100, 100 + SHOWN_FINDINGS + 40)
+    )
+    page.write_text(
+        f"某某局2023年政府信息公开工作年度报告\n一、总体情况\n{wrong}\n", encoding="utf-8"
+    )
+    result = run("verify", page, "--stats", SAMPLE)
+    assert result.exit_code == 1
+    assert "项未列出（--json 输出全部" in result.output
+    listed = result.output.count("E-NUM-MISMATCH")
+    assert 0 < listed <= SHOWN_FINDINGS + 1
+    as_json = json.loads(run("verify", page, "--stats", SAMPLE, "--json").stdout)
+    assert sum(f["code"] == "E-NUM-MISMATCH" for f in as_json["findings"]) >= SHOWN_FINDINGS + 40
