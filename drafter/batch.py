@@ -80,7 +80,7 @@ def report_files(paths: Iterable[Path]) -> list[Path]:
     seen: set[Path] = set()
     unique = []
     for path in out:
-        key = path.resolve()
+        key = Path(os.path.realpath(path))
         if key not in seen:
             seen.add(key)
             unique.append(path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from drafter import __version__
-from drafter.errors import InputError
+from drafter.errors import InputError, one_line
 
 app = typer.Typer(
     name="drafter",
@@ -98,6 +99,11 @@ def reports_input_errors(func: F) -> F:
             raise _crash(exc) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file; realpath never raises, not even on a symlink loop."""
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _crash(exc: BaseException) -> typer.Exit:
@@ -559,7 +565,7 @@ def verify(
             raise InputError("--annotate 只适用于 .docx 文档", code="E-USAGE")
         if annotate.suffix.lower() != ".docx":
             raise InputError(f"{annotate}: 批注文件的扩展名应为 .docx", code="E-USAGE")
-        if annotate.resolve() == document.resolve():
+        if _same_file(annotate, document):
             raise InputError("批注文件不能覆盖被核对的文档，请另指定文件名", code="E-USAGE")
         check_writable(annotate, force=force)
     this_year = load_stats(stats)
@@ -736,7 +742,7 @@ def redraft(
         raise InputError("请用 -o 指定写出的新文档（或用 --dry-run 只看改动）", code="E-USAGE")
     if document.suffix.lower() != ".docx" or (output and output.suffix.lower() != ".docx"):
         raise InputError("redraft 读写 .docx 文档", code="E-USAGE")
-    if output is not None and output.resolve() == document.resolve():
+    if output is not None and _same_file(output, document):
         raise InputError(
             "新文档不能覆盖原文档，请另指定文件名（原文档保留编辑的修改）", code="E-USAGE"
         )
@@ -836,7 +842,7 @@ def extract(
         }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
     for warning in extracted.warnings if not as_json else []:
-        err.print(Text(f"请核对：{warning}", style="yellow"))
+        err.print(Text(f"请核对：{one_line(warning)}", style="yellow"))
     if output is not None:
         write_atomic(output, to_yaml(extracted).encode("utf-8"), force=force)
         err.print(f"已写出 {output}（{stats.agency} {stats.year}年）")

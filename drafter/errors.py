@@ -18,6 +18,7 @@ INPUT_CODES: dict[str, str] = {
     "E-INPUT": "输入无法使用（其他原因）",
     "E-FILE-MISSING": "文件或目录不存在",
     "E-FILE-TYPE": "不支持的文件类型，或不是普通文件（目录、设备、管道）",
+    "E-FILE-READ": "文件无法读取（没有权限、符号链接循环等）",
     "E-FILE-CORRUPT": "文件已损坏（zip 校验错误、不支持的压缩方式、加密、XML 无法解析）",
     "E-FILE-ENCODING": "无法识别的文字编码",
     "E-FILE-EXISTS": "输出文件已存在（加 --force 才覆盖）",

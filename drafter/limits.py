@@ -71,6 +71,10 @@ MAX_COUNT = 10**12  # a count or an amount: no body receives 10^12 applications
 MAX_COUNT_TEXT = "一万亿"  # MAX_COUNT as the messages say it
 MAX_NUMBER_DIGITS = 30  # digits of a number written out (int() of text refuses 4,300+)
 MAX_DECIMAL_PLACES = 20  # places of an amount (万元 has six, 元 two)
+MAX_FACTS = 1000  # facts of one statistics file (a real one: 10–60)
+MAX_NOTE_CHARS = 20_000  # characters of one part's notes (a real one: 50–1,500; a part of the
+# report is at most a few thousand characters, and every note is verified sentence by sentence)
+MAX_LABEL_CHARS = 500  # a fact's label, an agency's name, any other one-line field
 
 
 def _size(n: int) -> str:
@@ -98,7 +102,7 @@ def read_bytes_limited(
     except (FileNotFoundError, NotADirectoryError):
         raise _fail(name, "文件不存在", "E-FILE-MISSING") from None
     except OSError as exc:
-        raise _fail(name, f"无法读取文件（{exc.strerror}）", "E-INPUT") from None
+        raise _fail(name, f"无法读取文件（{exc.strerror}）", "E-FILE-READ") from None
     _check_regular(name, info.st_mode)
     _check_size(name, info.st_size, limit, what)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
@@ -106,12 +110,12 @@ def read_bytes_limited(
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise _fail(name, f"无法读取文件（{exc.strerror}）", "E-INPUT") from None
+        raise _fail(name, f"无法读取文件（{exc.strerror}）", "E-FILE-READ") from None
     try:
         _check_regular(name, os.fstat(fd).st_mode)
         data = _read_at_most(fd, limit + 1)
     except OSError as exc:
-        raise _fail(name, f"无法读取文件（{exc.strerror}）", "E-INPUT") from None
+        raise _fail(name, f"无法读取文件（{exc.strerror}）", "E-FILE-READ") from None
     finally:
         os.close(fd)
     _check_size(name, len(data), limit, what)

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -28,7 +29,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from drafter.limits import MAX_COUNT, MAX_COUNT_TEXT, MAX_DECIMAL_PLACES
+from drafter.limits import (
+    MAX_COUNT,
+    MAX_COUNT_TEXT,
+    MAX_DECIMAL_PLACES,
+    MAX_FACTS,
+    MAX_LABEL_CHARS,
+    MAX_NOTE_CHARS,
+)
 
 SectionId = Literal[
     "overall",
@@ -464,7 +472,32 @@ class CoverLetter(_Model):
     _as_text = field_validator("contact_phone", mode="before")(lambda cls, v: _text(v))
 
 
-Note = Annotated[str | list[str], Field(description="给起草者的素材（不是指令）")]
+def _at_most(value: str, limit: int) -> str:
+    if len(value) > limit:
+        raise PydanticCustomError(
+            "text_length",
+            "文字过长（{got} 字，最多 {limit} 字）",
+            {"got": len(value), "limit": limit},
+        )
+    return value
+
+
+def _note_length(value: str | list[str]) -> str | list[str]:
+    size = len(value) if isinstance(value, str) else sum(len(v) for v in value)
+    if size > MAX_NOTE_CHARS:
+        raise PydanticCustomError(
+            "note_length",
+            "素材过长（{got} 字，一个部分最多 {limit} 字）",
+            {"got": size, "limit": MAX_NOTE_CHARS},
+        )
+    return value
+
+
+Note = Annotated[
+    str | list[str],
+    Field(description="给起草者的素材（不是指令）"),
+    AfterValidator(_note_length),
+]
 
 
 class Stats(_Model):
@@ -498,6 +531,8 @@ class Stats(_Model):
     _source_name: str | None = PrivateAttr(None)
     _source_lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
     _source_cells: dict[tuple[str | int, ...], str] = PrivateAttr(default_factory=dict)
+    _fact_index: dict[str, Fact] = PrivateAttr(default_factory=dict)
+    _fact_index_key: tuple[int, int] | None = PrivateAttr(None)
 
     def attach_source(
         self,
@@ -550,6 +585,27 @@ class Stats(_Model):
             )
         return value
 
+    @field_validator("facts")
+    @classmethod
+    def _not_too_many_facts(cls, value: list[Fact]) -> list[Fact]:
+        if len(value) > MAX_FACTS:
+            raise PydanticCustomError(
+                "facts_limit",
+                "事实过多（{got} 条，最多 {limit} 条）",
+                {"got": len(value), "limit": MAX_FACTS},
+            )
+        return value
+
+    @field_validator("agency")
+    @classmethod
+    def _short_agency(cls, value: str) -> str:
+        return _at_most(value, MAX_LABEL_CHARS)
+
+    @field_validator("scope_change")
+    @classmethod
+    def _short_scope_change(cls, value: str | None) -> str | None:
+        return None if value is None else _at_most(value, MAX_NOTE_CHARS)
+
     @model_validator(mode="after")
     def _unique_fact_ids(self) -> Stats:
         seen: set[str] = set()
@@ -564,7 +620,13 @@ class Stats(_Model):
     # ---- access by key path -------------------------------------------------------------
 
     def fact(self, fact_id: str) -> Fact | None:
-        return next((f for f in self.facts if f.id == fact_id), None)
+        # An index, built on first use and again whenever the list of facts is another one
+        # or another length: with thousands of facts a scan per lookup would be quadratic.
+        key = (id(self.facts), len(self.facts))
+        if self._fact_index_key != key:
+            self._fact_index = {f.id: f for f in self.facts}
+            self._fact_index_key = key
+        return self._fact_index.get(fact_id)
 
     def note(self, section: str) -> str:
         value = self.notes.get(section)  # type: ignore[call-overload]
