@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import io
+from bisect import bisect_left, bisect_right
+from typing import Any
 
 from drafter.findings import Finding, Severity
 from drafter.read.document import structure
@@ -31,6 +33,7 @@ def annotate_docx(data: bytes, findings: list[Finding], name: str = "document.do
     }
     body_paragraphs = [p for p in document.element.body.iter(W + "p")]
     fallback = body_paragraphs[0] if body_paragraphs else None
+    indexes: dict[Any, _RunIndex] = {}  # per paragraph element, built once
     for finding in findings:
         location = finding.location
         paragraph = where.get((location.section, location.paragraph))
@@ -39,7 +42,9 @@ def annotate_docx(data: bytes, findings: list[Finding], name: str = "document.do
         if paragraph is not None and id(paragraph) in origins:
             element, offset = origins[id(paragraph)]
             start, end = location.span or (0, len(paragraph.text))
-            runs = _isolate(element, offset + start, offset + end)
+            if element not in indexes:
+                indexes[element] = _RunIndex(element)
+            runs = indexes[element].isolate(offset + start, offset + end)
         if not runs:
             element = element if element is not None else fallback
             if element is None:
@@ -87,29 +92,58 @@ def _text_runs(paragraph) -> list[tuple[object, int, int]]:  # type: ignore[no-u
     return out
 
 
-def _isolate(paragraph, start: int, end: int) -> list:  # type: ignore[no-untyped-def]
-    """The runs covering exactly [start, end) of the paragraph's text: runs are split where
-    the span begins and ends inside them (at the end first, so that offsets stay valid)."""
-    for position in (end, start):
-        for run, run_start, run_end in _text_runs(paragraph):
-            if run_start < position < run_end:
-                _split(run, position - run_start)
-                break
-    runs = _text_runs(paragraph)
-    inside = [r for r, s, e in runs if s >= start and e <= end and e > s]
-    return inside or [r for r, s, e in runs if s < end and e > start]
+class _RunIndex:
+    """The live runs of one paragraph and the span of text each contributes (as `_text_runs`
+    finds them), kept up to date as `isolate` splits runs: a paragraph with thousands of
+    findings costs a bisection per finding, not a walk through all its runs (which each
+    finding splits further). The runs a comment adds hold no text and shift no offset."""
+
+    def __init__(self, paragraph: Any) -> None:
+        self.paragraph = paragraph
+        found = _text_runs(paragraph)
+        self.runs = [run for run, _, _ in found]
+        self.starts = [start for _, start, _ in found]
+        self.ends = [end for _, _, end in found]
+
+    def _split_at(self, position: int) -> None:
+        index = bisect_left(self.starts, position) - 1  # the last run starting before it
+        if index < 0 or position >= self.ends[index]:
+            return
+        run, start = self.runs[index], self.starts[index]
+        if _split(run, position - start):
+            self.runs.insert(index + 1, run.getnext())
+            self.starts.insert(index + 1, position)
+            self.ends.insert(index + 1, self.ends[index])
+            self.ends[index] = position
+
+    def isolate(self, start: int, end: int) -> list[Any]:
+        """The runs covering exactly [start, end) of the paragraph's text: runs are split where
+        the span begins and ends inside them (at the end first, so that offsets stay valid);
+        when no run lies wholly inside the span, the runs that overlap it."""
+        for position in (end, start):
+            self._split_at(position)
+        first = bisect_right(self.ends, start)  # the first run ending after the start
+        last = bisect_left(self.starts, end, lo=first)  # … and the first starting at the end
+        inside = [
+            self.runs[i]
+            for i in range(first, last)
+            if self.starts[i] >= start and self.ends[i] <= end and self.ends[i] > self.starts[i]
+        ]
+        if inside:
+            return inside
+        return [r for r, s, e in _text_runs(self.paragraph) if s < end and e > start]
 
 
-def _split(run, at: int) -> None:  # type: ignore[no-untyped-def]
+def _split(run, at: int) -> bool:  # type: ignore[no-untyped-def]
     """Split a run with one text element at character `at`; a run of another shape (tabs,
-    breaks, several text elements) is left whole."""
+    breaks, several text elements) is left whole. Whether the run was split."""
     texts = [c for c in run if c.tag == W + "t"]
     others = [c for c in run if c.tag not in (W + "t", W + "rPr")]
     if len(texts) != 1 or others:
-        return
+        return False
     text = texts[0].text or ""
     if at <= 0 or at >= len(text):
-        return
+        return False
     right = copy.deepcopy(run)
     texts[0].text = text[:at]
     right_text = next(c for c in right if c.tag == W + "t")
@@ -117,6 +151,7 @@ def _split(run, at: int) -> None:  # type: ignore[no-untyped-def]
     for element in (texts[0], right_text):
         element.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
     run.addnext(right)
+    return True
 
 
 def _empty_run(paragraph):  # type: ignore[no-untyped-def]

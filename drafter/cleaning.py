@@ -15,6 +15,7 @@ survives, for the document to mark. The patterns are data, in
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,10 +28,12 @@ from drafter.resources import structured_dir
 from drafter.yamlsource import read_trusted_yaml
 
 NAME = r"@?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*"
-_SPACES = re.compile(r"(?<=[^\x00-\x7f])[ \t\u3000\u00a0]+|[ \t\u3000\u00a0]+(?=[^\x00-\x7f])")
+_SPACES = re.compile(r"[ \t\u3000\u00a0]+")  # a run of spaces (what stays of it: _spaces_kept)
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
 _RULE = re.compile(r"^\s*(?:[-*_＿—]\s*){3,}$")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*(.*?)\s*#*\s*$")
+# a Markdown heading; its closing #s are stripped after (`_heading_text`): a lazy group
+# before `\s*#*\s*$` would try the end again from every character of a long line
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*+(.*)")
 _BOLD_LINE = re.compile(r"^\*\*([^*。！？]{1,30})\*\*[：:]?$")  # a line that is only a bold phrase
 _TABLE = re.compile(r"^\s*[|｜].*[|｜]\s*$")
 _TABLE_RULE = re.compile(r"^[\s|｜:：\-—]+$")
@@ -39,6 +42,13 @@ _CN_HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][�
 _ENUMERATED = re.compile(r"^(?:[一二三四五六七八九十]+是|首先|其次|再次|最后|此外)")
 _EMPHASIS = re.compile(r"\*\*([^*\n]{1,300})\*\*|__([^_\n]{1,300})__")
 _SENTENCE_END = re.compile(r"[。！？!?][”’」』）)]?")
+# the placeholder variants models write (normalise_placeholders)
+_DOLLAR = re.compile(r"\$(?=\{)")
+_DOUBLE_BRACES = re.compile(r"\{\{\s*(" + NAME + r")\s*\}\}")
+_WIDE_BRACES = re.compile(r"[{｛]\s*(" + NAME + r")\s*[}｝]")
+_BRACKETED = re.compile(r"[\[［【〔<《]\s*(" + NAME + r")\s*[\]］】〕>》]")
+_LATIN = re.compile(r"[A-Za-z]")
+_DIRECTION = re.compile(r"((?:增加|增长|上升|提高|提升|减少|下降|降低|回落)了?)\{(" + NAME + r")\}")
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,39 @@ def _units() -> tuple[str, ...]:
     data = read_trusted_yaml(structured_dir() / "reference" / "numbers.yaml")
     units = [str(u) for u in data["units"]] + ["个", "%", "％"]
     return tuple(sorted(set(units), key=len, reverse=True))
+
+
+@cache
+def _unit_after_placeholder() -> re.Pattern[str]:
+    """A placeholder with a unit written after it ("{x}条", "{x}余件")."""
+    units = "|".join(re.escape(u) for u in _units())
+    return re.compile(r"\{(" + NAME + r")\}((?:多|余)?)(" + units + ")")
+
+
+def _spaces_kept(match: re.Match[str]) -> str:
+    """What stays of a run of spaces: a space next to a Chinese character (any non-ASCII
+    one) goes, spaces between Latin words stay. This is `re.sub` of
+    `(?<=[^\\x00-\\x7f])[ \\t\\u3000\\u00a0]+|[ \\t\\u3000\\u00a0]+(?=[^\\x00-\\x7f])`, worked out
+    once per run: that pattern scans a long run again from each of its spaces."""
+    text, start, end = match.string, match.start(), match.end()
+    wide = [i for i in range(start + 1, end) if not text[i].isascii()]  # \u3000, \u00a0
+    last_wide = end if end < len(text) and not text[end].isascii() else (wide or [-1])[-1]
+    kept = []
+    at = start
+    while at < end:
+        if at > 0 and not text[at - 1].isascii():
+            break  # after a wide character: the rest of the run goes
+        if last_wide > at:
+            at = last_wide  # up to the last wide character after it goes
+            continue
+        kept.append(text[at])
+        at += 1
+    return "".join(kept)
+
+
+def _heading_text(text: str) -> str:
+    """A Markdown heading's text without its closing #s (`## 标题 ##`)."""
+    return text.rstrip().rstrip("#").rstrip()
 
 
 # ---- headings --------------------------------------------------------------------------------
@@ -142,9 +185,11 @@ def _blocks(text: str, removed: list[str]) -> list[_Block | None]:
             removed.append(line)
             out.append(None)
             continue
-        heading = _HEADING.match(line) or _BOLD_LINE.match(line)
-        if heading:
-            out.append(_Block("heading", _emphasis(heading.group(1))))
+        heading = _HEADING.match(line)
+        bold = None if heading else _BOLD_LINE.match(line)
+        if heading or bold:
+            title = _heading_text(heading.group(1)) if heading else bold.group(1)  # type: ignore[union-attr]
+            out.append(_Block("heading", _emphasis(title)))
             continue
         bullet = _BULLET.match(stripped)
         if bullet and len(stripped) > bullet.end():
@@ -300,15 +345,15 @@ def normalise_placeholders(text: str, quantities: Mapping[str, Quantity]) -> str
     """The placeholder variants models write, in their one form {id}; a unit written after
     a placeholder whose value carries it removed ("{x}条" would give "143条条"), and a
     direction word written before a change ("增加{yoy.x}" would give "增加增加3件")."""
-    text = re.sub(r"\$(?=\{)", "", text)
-    text = re.sub(r"\{\{\s*(" + NAME + r")\s*\}\}", r"{\1}", text)
-    text = re.sub(r"[{｛]\s*(" + NAME + r")\s*[}｝]", r"{\1}", text)
+    text = _DOLLAR.sub("", text)
+    text = _DOUBLE_BRACES.sub(r"{\1}", text)
+    text = _WIDE_BRACES.sub(r"{\1}", text)
 
     def bracketed(match: re.Match[str]) -> str:
         return "{" + match.group(1) + "}" if match.group(1) in quantities else match.group(0)
 
-    text = re.sub(r"[\[［【〔<《]\s*(" + NAME + r")\s*[\]］】〕>》]", bracketed, text)
-    if re.search(r"[A-Za-z]", PLACEHOLDER.sub("", text)):
+    text = _BRACKETED.sub(bracketed, text)
+    if _LATIN.search(PLACEHOLDER.sub("", text)):
         dotted = sorted((n for n in quantities if "." in n or n.startswith("@")), key=len)
         if dotted:
             bare = re.compile(
@@ -317,9 +362,8 @@ def normalise_placeholders(text: str, quantities: Mapping[str, Quantity]) -> str
                 + r")(?![A-Za-z0-9_.}])"
             )
             text = bare.sub(r"{\1}", text)
-    units = "|".join(re.escape(u) for u in _units())
     unit_words = _patterns()["unit_words"]
-    after = re.compile(r"\{(" + NAME + r")\}((?:多|余)?)(" + units + ")")
+    after = _unit_after_placeholder()
 
     def doubled(match: re.Match[str]) -> str:
         quantity = quantities.get(match.group(1))
@@ -339,11 +383,7 @@ def normalise_placeholders(text: str, quantities: Mapping[str, Quantity]) -> str
             return "{" + match.group(2) + "}"
         return match.group(0)
 
-    return re.sub(
-        r"((?:增加|增长|上升|提高|提升|减少|下降|降低|回落)了?)\{(" + NAME + r")\}",
-        direction,
-        text,
-    )
+    return _DIRECTION.sub(direction, text)
 
 
 def _same_unit(quantity: Quantity, unit: str) -> bool:
@@ -389,15 +429,15 @@ def _arabic(number: str) -> int:
 def _sentences(text: str) -> list[Sentence]:
     """The paragraph's sentences, each with what its tags cite. A tag belongs to the sentence
     it follows, whether the model put it before or after the full stop."""
-    bare, tags = _cited(_SPACES.sub("", text).strip())
+    bare, tags = _cited(_SPACES.sub(_spaces_kept, text).strip())
+    at = [position for position, _ in tags]  # in order: the tags of a sentence by bisection
     out: list[Sentence] = []
     position = 0
     for piece in _split(bare):
         start, end = position, position + len(piece)
-        cites: list[str] = []
-        for at, cited in tags:
-            if start < at <= end or (at == 0 and start == 0):
-                cites.extend(c for c in cited if c not in cites)
+        first = 0 if start == 0 else bisect_right(at, start)  # a tag at 0 opens the first
+        cited = tags[first : bisect_right(at, end)]
+        cites = dict.fromkeys(c for _, names in cited for c in names)
         out.append(Sentence(piece.strip(), tuple(cites)))
         position = end
     return out

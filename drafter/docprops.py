@@ -44,7 +44,8 @@ def read_properties(xml: str) -> dict[str, str]:
     """name → text of the string properties in docProps/custom.xml."""
     out = {}
     for match in re.finditer(
-        r'<property\b[^>]*\bname="([^"]*)"[^>]*>\s*<vt:lpwstr>([^<]*)</vt:lpwstr>', xml
+        r'<property\b[^>]{0,1000}\bname="([^"]*)"[^>]{0,1000}>\s*+<vt:lpwstr>([^<]*)</vt:lpwstr>',
+        xml,
     ):
         out[_unescape(match.group(1))] = _unescape(match.group(2))
     return out

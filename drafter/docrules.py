@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from drafter import report as rp
@@ -29,9 +31,53 @@ TERMS_2019 = (
     "采购项目数量",
     "采购总金额",
 )
+# (an instruction in parentheses is short: without a closing parenthesis within 300
+# characters, a text of many "（此处" would be scanned to its end from each of them)
 TEMPLATE_TEXT = re.compile(
-    r"【待补充|待补充|编写说明|填写说明|请填写|请在此|（此处[^）]*）|[X×]{2,}|\{[@A-Za-z_][^{}]*\}"
+    r"【待补充|待补充|编写说明|填写说明|请填写|请在此|（此处[^）]{0,300}+）|[X×]{2,}"
+    r"|\{[@A-Za-z_][^{}]*\}"
 )
+# 自2023年1月1日起至2023年12月31日止 (spaces possessive: a long run of them is read once)
+PERIOD = re.compile(
+    r"自\s*+((?:19|20)\d{2})\s*+年\s*+(\d{1,2})\s*+月\s*+(\d{1,2})\s*+日\s*+(?:起)?\s*+[至到]\s*+"
+    r"((?:19|20)\d{2})\s*+年\s*+(\d{1,2})\s*+月\s*+(\d{1,2})\s*+日"
+)
+# 本报告由总体情况、……等六个部分组成: where a statement of the parts may start, and where a
+# count of parts stands (both zero-width, to find every position; see `parts_statement`)
+_PARTS_START = re.compile(r"(?=(由|包括|分为))")
+_PARTS_COUNT = re.compile(r"(?=((?:等)?([一二三四五六七八九十\d]{1,20}+)\s*+(?:个)?部分))")
+
+
+@dataclass(frozen=True)
+class PartsStatement:
+    text: str  # 由总体情况、……等六个部分
+    listed: str  # 总体情况、……
+    count: str  # 六
+
+
+def parts_statement(preamble: str) -> PartsStatement | None:
+    r"""The first statement of the report's parts: what
+    `(?:由|包括|分为)(.{2,300}?)(?:等)?([一二三四五六七八九十\d]+)\s*(?:个)?部分` finds first,
+    found in linear time. (That search tries up to 300 lengths of what is listed after every
+    由 of the text: a hostile preamble of 由 would take seconds.) Each count of parts is found
+    once; the first start followed by one 2 to 300 characters later, on the same line, wins.
+    A count is at most 20 numerals."""
+    counts = [(m.start(), m.end(1), m.group(2)) for m in _PARTS_COUNT.finditer(preamble)]
+    at = [position for position, _, _ in counts]
+    line_end = -1
+    for start in _PARTS_START.finditer(preamble):
+        after = start.start() + len(start.group(1))
+        if line_end < after:  # the end of the line, looked for once per line
+            line_end = preamble.find("\n", after)
+            line_end = len(preamble) if line_end < 0 else line_end
+        limit = min(after + 300, line_end)
+        index = bisect_left(at, after + 2)
+        if index < len(at) and at[index] <= limit:
+            position, end, count = counts[index]
+            return PartsStatement(preamble[start.start() : end], preamble[after:position], count)
+    return None
+
+
 TOPICS = (
     ("主动公开", ("主动公开",)),
     ("依申请公开", ("依申请公开", "依申请")),
@@ -113,11 +159,7 @@ def document_rules(
     yield from _parts(report, layout, preamble, where(None))
 
     # N-5: the statistics period and the year of the title.
-    period = re.search(
-        r"自\s*((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(?:起)?\s*[至到]\s*"
-        r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日",
-        everything,
-    )
+    period = PERIOD.search(everything)
     if period is None:
         yield Finding(
             "W-DOC-PERIOD-MISSING",
@@ -210,12 +252,10 @@ def document_rules(
 
 
 def _parts(report: rp.Report, layout: Layout, preamble: str, where: Location) -> Iterator[Finding]:
-    match = re.search(
-        r"(?:由|包括|分为)(.{2,300}?)(?:等)?([一二三四五六七八九十\d]+)\s*(?:个)?部分", preamble
-    )
+    match = parts_statement(preamble)
     if match is None:
         return
-    listed, count_text = match.group(1), match.group(2)
+    listed, count_text = match.listed, match.count
     try:
         count = int(count_text) if count_text.isdigit() else parse_chinese(count_text)
     except ValueError:
@@ -225,7 +265,7 @@ def _parts(report: rp.Report, layout: Layout, preamble: str, where: Location) ->
         yield Finding(
             "E-DOC-PARTS",
             f"前言说报告由{count_text}个部分组成，正文实际有 {len(headings)} 个一级标题",
-            Location(**{**where.__dict__, "text": match.group(0)[-12:]}),
+            Location(**{**where.__dict__, "text": match.text[-12:]}),
         )
     compact = normalise(listed)
     for section in headings:

@@ -38,8 +38,10 @@ _QUOTED = re.compile(
     r'|"([^"\n]{1,40})"'
 )
 _CLAUSE_BREAKS = "，,；;：:。！？!?"
-# two or more specific things listed: 老旧小区改造、垃圾分类等 (generic words already out)
-_LIST = re.compile(r"[\u4e00-\u9fff]{2,}、[\u4e00-\u9fff]{2,}")
+# two or more specific things listed: 老旧小区改造、垃圾分类等 (generic words already out);
+# only searched for, so two characters each side say as much as {2,} and never scan a long
+# run of Chinese again from each of its characters
+_LIST = re.compile(r"[\u4e00-\u9fff]{2}、[\u4e00-\u9fff]{2}")
 _KINDS = {
     "award": "奖项或荣誉",
     "ranking": "排名",

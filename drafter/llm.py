@@ -50,7 +50,7 @@ ANSWER_LIMIT = 12_000
 RESPONSE_BYTES_LIMIT = 2_000_000
 
 _REASONING = "think|thinking|reasoning"  # the tags models that think inline wrap it in
-_CLOSED_BLOCK = re.compile(rf"<({_REASONING})>.*?</\1\s*>", re.S | re.I)
+_OPENING_NAMED = re.compile(rf"<({_REASONING})>", re.I)
 _OPENING = re.compile(rf"<(?:{_REASONING})>", re.I)
 _CLOSING = re.compile(rf"</(?:{_REASONING})\s*>", re.I)
 
@@ -98,7 +98,7 @@ def answer_text(message: Any) -> str:
         # langchain-core before 1.0 has text() as a method; content is the portable fallback
         content = getattr(message, "content", message)
         text = content if isinstance(content, str) else str(text() if callable(text) else content)
-    text = _CLOSED_BLOCK.sub("", text)
+    text = _without_closed_blocks(text)
     closings = list(_CLOSING.finditer(text))
     if closings:
         text = text[closings[-1].end() :]
@@ -106,6 +106,26 @@ def answer_text(message: Any) -> str:
     if opening is not None:
         text = text[: opening.start()]
     return text.strip()
+
+
+def _without_closed_blocks(text: str) -> str:
+    """`text` without its <think>…</think> blocks (each closed by a tag of its own name), up
+    to the first opening tag that is never closed, which is kept for the caller. One pass
+    from left to right: a lazy `<(think)>.*?</\\1>` would be quadratic on a long answer made
+    of opening tags."""
+    out: list[str] = []
+    position = 0
+    while True:
+        opening = _OPENING_NAMED.search(text, position)
+        if opening is None:
+            break
+        closing = re.compile(rf"</{opening.group(1)}\s*+>", re.I).search(text, opening.end())
+        if closing is None:
+            break
+        out.append(text[position : opening.start()])
+        position = closing.end()
+    out.append(text[position:])
+    return "".join(out)
 
 
 def _has_reasoning(message: Any) -> bool:

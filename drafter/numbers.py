@@ -16,6 +16,7 @@ into 23.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -45,12 +46,12 @@ def step(value: int | Decimal) -> Decimal:
     if number != number.to_integral_value():
         exponent = number.normalize().as_tuple().exponent
         return Decimal(1).scaleb(int(exponent))
-    n = int(number)
-    place = 1
-    while n % 10 == 0:
-        n //= 10
-        place *= 10
-    return Decimal(place)
+    # the trailing zeros of the digits as written (not a loop of divisions: a hostile
+    # "1000…0" of 100,000 digits is read in linear time)
+    _, digits, exponent = number.as_tuple()
+    zeros = len(digits) - len(bytes(digits).rstrip(b"\0"))
+    place = int(exponent) + zeros
+    return Decimal((0, (1,) + (0,) * place, 0))  # 10 ** place, written out as Decimal(100)
 
 
 def approx_range(stated: int | Decimal, word: str | None) -> tuple[Decimal, Decimal, bool, bool]:
@@ -99,13 +100,17 @@ _DIGITS = {
 _SMALL = {"十": 10, "百": 100, "千": 1000}
 _BIG = {"万": 10**4, "亿": 10**8}
 CHINESE_NUMERAL_CHARS = "".join(_DIGITS) + "".join(_SMALL) + "".join(_BIG)
+# No numeral below 10**16 is written with more characters (九千九百九十九万…亿… has 31); a
+# longer run of numerals in hostile text is not a number, and is not parsed (its 万 nested
+# in 万 would recurse without bound).
+MAX_NUMERAL = 64
 
 
 def parse_chinese(text: str) -> int:
     """一百四十三 → 143, 十五 → 15, 两万零五 → 20005, 二〇二三 → 2023, 三万五 → 35000.
     Raises ValueError for text that is not a Chinese numeral."""
-    if not text or any(ch not in CHINESE_NUMERAL_CHARS for ch in text):
-        raise ValueError(text)
+    if not text or len(text) > MAX_NUMERAL or any(ch not in CHINESE_NUMERAL_CHARS for ch in text):
+        raise ValueError(text[:MAX_NUMERAL])
     positional = len(text) >= 3 or any(ch in "〇○" for ch in text)
     if len(text) > 1 and positional and all(ch in _DIGITS for ch in text) and "两" not in text:
         return int("".join(str(_DIGITS[ch]) for ch in text))  # 二〇二三: digit by digit
@@ -232,7 +237,11 @@ def _reference() -> dict[str, Any]:
 
 @cache
 def _skip_regex() -> re.Pattern[str]:
-    data = _reference()
+    return skip_regex_of(_reference())
+
+
+def skip_regex_of(data: dict[str, Any]) -> re.Pattern[str]:
+    """One alternation of the `not_statistics` patterns and the phrases of a numbers.yaml."""
     parts = [f"(?:{entry['regex']})" for entry in data["not_statistics"]]
     numeral = "[零〇一二两三四五六七八九十百千万亿0-9０-９]"
     for phrase in sorted(data["phrases"], key=len, reverse=True):
@@ -246,6 +255,7 @@ def units() -> tuple[str, ...]:
     return tuple(_reference()["units"])
 
 
+@cache
 def _number_regex() -> re.Pattern[str]:
     units = sorted(_reference()["units"], key=len, reverse=True)
     unit = "|".join(re.escape(u) for u in units)
@@ -254,8 +264,10 @@ def _number_regex() -> re.Pattern[str]:
     after = "|".join(re.escape(w) for w in APPROX_AFTER)
     arabic = r"[0-9０-９]+(?:[,，][0-9０-９]{3})*(?:[.．][0-9０-９]+)?"
     chinese = f"[{CHINESE_NUMERAL_CHARS}]+"
+    # The spaces after an approximate word belong to it: a number is never looked for after
+    # every space of a long run of them (that would be quadratic).
     return re.compile(
-        rf"(?P<before>{before})?\s*"
+        rf"(?:(?P<before>{before})\s*+)?"
         rf"(?:(?P<percent_of>百分之)(?P<pct_cn>{chinese}(?:点[{''.join(_DIGITS)}]+)?)"
         rf"|(?P<arabic>{arabic})\s*(?:(?P<pre_between>{between})(?=[万亿千]))?(?P<scale>[万亿千百])?"
         rf"|(?P<chinese>{chinese}))"
@@ -264,12 +276,33 @@ def _number_regex() -> re.Pattern[str]:
 
 
 def skipped_spans(text: str) -> list[tuple[int, int]]:
+    """The spans of the text that are no statistics (in order, never overlapping)."""
     return [(m.start(), m.end()) for m in _skip_regex().finditer(text) if m.end() > m.start()]
+
+
+class _Skipped:
+    """Whether a position falls in one of the spans `skipped_spans` found: the one span
+    that may hold it is found by bisection (the spans are sorted and disjoint), so a text
+    of many numbers and many names is read in linear time."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.starts = [s for s, _ in spans]
+        self.ends = [e for _, e in spans]
+
+    def holds(self, position: int) -> bool:
+        """Whether a span holds the character at `position` (start <= position < end)."""
+        index = bisect_right(self.starts, position) - 1
+        return index >= 0 and position < self.ends[index]
+
+    def ends_in(self, position: int) -> bool:
+        """Whether a span holds the character before `position` (start < position <= end)."""
+        index = bisect_left(self.starts, position) - 1
+        return index >= 0 and position <= self.ends[index]
 
 
 def find_numbers(text: str) -> list[Mention]:
     """Every statistic-like number in `text`, in order."""
-    skips = skipped_spans(text)
+    skipped = _Skipped(skipped_spans(text))
     out: list[Mention] = []
     for match in _number_regex().finditer(text):
         core_start = (
@@ -278,7 +311,7 @@ def find_numbers(text: str) -> list[Mention]:
             else (match.start("chinese") if match.group("chinese") else match.start("percent_of"))
         )
         core_end = _core_end(match)
-        if any(s <= core_start < e or s < core_end <= e for s, e in skips):
+        if skipped.holds(core_start) or skipped.ends_in(core_end):
             continue
         mention = _mention(text, match)
         if mention is not None:

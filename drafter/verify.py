@@ -22,10 +22,12 @@ without numbers ("均获维持" with cases pending, "未收到申请" with appli
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cache
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from drafter import report as rp
@@ -43,14 +45,17 @@ from drafter.wording import (
     REMAINDER,
     STOP_BIGRAMS,
     UNKNOWN_MEASURE,
+    WINDOW,
     Breakdown,
     Context,
+    at_digits,
     bigrams,
     breakdown_wholes,
     context_of,
     decimals_of,
     each_item,
     ends_with_number,
+    first_from,
     item_words,
     no_source_of_its_own,
     number_at_end,
@@ -153,8 +158,21 @@ def _shares_words(label: str, whole: str) -> bool:
 def _ends_alike(label: str, context: Context) -> bool:
     """Whether the thing a fact's label counts (its last word: 行政复议 in "因政府信息公开引起
     行政复议") stands in the number's clause: near-exact labels differ before it, not in it."""
-    core = re.sub(r"[（(][^）)]*[）)]|[\s\W\d_a-zA-Z]+", "", label)
+    core = _label_core(label)
     return len(core) >= 2 and core[-2:] in context.clause + context.after
+
+
+# a remark in parentheses, and what is not a Chinese word
+_LABEL_NOISE = re.compile(r"[（(][^）)]*[）)]|[\s\W\d_a-zA-Z]+")
+_NOT_WORDS = re.compile(r"[\s\W\d_a-zA-Z]+")
+
+
+def _label_core(label: str) -> str:
+    """A label's Chinese words, its remarks in parentheses left out. After the last closing
+    parenthesis no remark can close, so only what is no Chinese word goes there: an opening
+    parenthesis would scan to the end of the label, each of many again."""
+    close = max(label.rfind("）"), label.rfind(")")) + 1
+    return _LABEL_NOISE.sub("", label[:close]) + _NOT_WORDS.sub("", label[close:])
 
 
 OTHER_WORDS = 2  # a clause with this many character pairs of its own speaks of something else
@@ -397,18 +415,24 @@ class Verifier:
         findings: list[Finding] = []
         mentions = [m for m in find_numbers(text) if not _category_count(m, text)]
         wholes: dict[int, tuple[str, ...]] = {}  # what each whole of a breakdown was verified as
+        sources = _Placeholders(trusted)
+        # the first count of the paragraph: a total stated in the text leads it
+        lead = next((i for i, m in enumerate(mentions) if not m.percent), len(mentions))
         for index, mention in enumerate(mentions):
             located = _at(where, text, mention)
-            source = _source_of(mention, trusted)
+            source = sources.of(mention)
             if source is not None:
                 findings.extend(self._provenance(mention, source, text, located))
                 continue
             following = mentions[index + 1].start if index + 1 < len(mentions) else None
             preceding = mentions[index - 1].end if index else None
             context = self._shared_action(context_of(text, mention, following, preceding))
-            if _states_a_sum(mention, context, mentions[:index], text):
+            # the numbers before this one in its sentence (as far as its words are read)
+            sentence_start = mention.start - len(context.before)
+            earlier = mentions[first_from(mentions, sentence_start, index) : index]
+            if _states_a_sum(mention, context, earlier, text):
                 continue
-            if LAST_YEARS_VALUE.search(text, 0, mention.start):
+            if LAST_YEARS_VALUE.search(text, max(0, mention.start - WINDOW), mention.start):
                 # "比2022年（31起）": last year's number, for the change stated next
                 findings.append(
                     Finding(
@@ -438,7 +462,7 @@ class Verifier:
             if (
                 mention.percent
                 and not self._named_percent(mention, context)
-                and stated_share(mention, context, mentions[:index])
+                and stated_share(mention, context, earlier)
             ):
                 continue  # "受理2021件，办结2021件，办结率100%": the text's own numbers
             if mention.percent and not self._named_percent(mention, context):
@@ -452,11 +476,7 @@ class Verifier:
                 if named is not None:
                     findings.extend(named)
                     continue
-                same_sentence = [
-                    m
-                    for m in mentions[:index]
-                    if not m.percent and context_of(text, m).sentence == context.sentence
-                ]
+                same_sentence = [m for m in earlier if not m.percent]
                 # "占办结数86件的57.0%": a number after 占 is the base, written out
                 share_at = mention.start - len(context.before) + context.before.rfind("占")
                 base = None
@@ -466,8 +486,9 @@ class Verifier:
                 if part is not None and own_subject_before_share(context, part, mention):
                     part = None  # "…28.9%，其他情况占5.2%": 其他情况 is no earlier number
                 if part is not None:
+                    first = mentions[lead] if lead < index else None
                     findings.extend(
-                        self._percentage(mention, part, mentions[:index], text, located, base)
+                        self._percentage(mention, part, earlier, first, text, located, base)
                     )
                     continue
             breakdown = None
@@ -564,7 +585,9 @@ class Verifier:
         mentions = find_numbers(text)
         for span in trusted:
             quantity = self.provenance.get(span.name)
-            mention = next((m for m in mentions if _source_of(m, [span]) is not None), None)
+            # the first number that overlaps the placeholder's span (numbers are in order)
+            near = mentions[bisect_right(mentions, span.start, key=_end_of) :][:1]
+            mention = next((m for m in near if _source_of(m, [span]) is not None), None)
             if quantity is None or mention is None or quantity.kind == "change":
                 continue
             context = context_of(text, mention)
@@ -963,7 +986,7 @@ class Verifier:
                 return None
             shown.append(
                 f"{_short(part)}（{part.text()}）÷ {_short(base)}（{base.text()}）"
-                f"= {exact.quantize(step, ROUND_HALF_UP)}%"
+                f"= {at_digits(exact, step)}%"
             )
         return shown
 
@@ -1029,11 +1052,14 @@ class Verifier:
         self,
         mention: Mention,
         part: Mention,
-        earlier: list[Mention],
+        earlier: Sequence[Mention],
+        first: Mention | None,
         text: str,
         where: Location,
         written_base: Mention | None = None,
     ) -> list[Finding]:
+        """A percentage of a part stated before it. `earlier` are the numbers before it in
+        its sentence, `first` the first count of its paragraph (if before it)."""
         decimals = decimals_of(mention)
         if written_base is not None:
             # "共49件，占办结数86件的57.0%": the base is written out (and checked on its own)
@@ -1041,7 +1067,7 @@ class Verifier:
             exact = part.value / written_base.value * 100 if written_base.value else None
             if exact is not None and rounds_to(exact, mention):
                 return []
-            shown = "无法计算" if exact is None else f"{exact.quantize(unit, ROUND_HALF_UP)}%"
+            shown = "无法计算" if exact is None else f"{at_digits(exact, unit)}%"
             return [
                 Finding(
                     "E-NUM-PERCENT",
@@ -1059,7 +1085,7 @@ class Verifier:
             if exact is not None and rounds_to(exact, mention):
                 return []
             located = with_sentence(where, context_of(text, mention))
-            shown = "无法计算" if exact is None else f"{exact.quantize(unit, ROUND_HALF_UP)}%"
+            shown = "无法计算" if exact is None else f"{at_digits(exact, unit)}%"
             return [
                 Finding(
                     "E-NUM-PERCENT",
@@ -1087,7 +1113,7 @@ class Verifier:
         # A total stated in the text leads its sentence or its paragraph ("共办结185件，……
         # 占XX%"); numbers in the middle are parts, not bases.
         sentence_start = mention.start - len(context_of(text, mention).before)
-        leads = [m for m in earlier if not m.percent][:1] + [
+        leads = ([first] if first is not None else []) + [
             m for m in earlier if not m.percent and m.start >= sentence_start
         ][:1]
         for other in leads:
@@ -1098,7 +1124,7 @@ class Verifier:
         for label, denominator in denominators.items():
             if denominator:
                 exact = part.value / denominator * 100
-                shares[label] = exact.quantize(unit, rounding=ROUND_HALF_UP)
+                shares[label] = at_digits(exact, unit)
                 if rounds_to(exact, mention):  # rounded or cut at the digits written
                     return []
         in_sentence = [m for m in earlier if m.start >= sentence_start and not m.percent]
@@ -1264,6 +1290,26 @@ def _source_of(mention: Mention, trusted: Sequence[Span]) -> Span | None:
     return None
 
 
+def _end_of(item: Mention | Span) -> int:
+    return item.end
+
+
+class _Placeholders:
+    """The placeholders of a paragraph, for `_source_of` on each of its numbers: when they
+    are in order and do not overlap (as the drafter fills them), the one a number may come
+    from is found by bisection, not by a walk through all of them for each number."""
+
+    def __init__(self, trusted: Sequence[Span]) -> None:
+        self.trusted = trusted
+        self.ordered = all(a.end <= b.start for a, b in pairwise(trusted))
+
+    def of(self, mention: Mention) -> Span | None:
+        if not self.ordered:
+            return _source_of(mention, self.trusted)
+        index = bisect_right(self.trusted, mention.start, key=_end_of)
+        return _source_of(mention, self.trusted[index : index + 1])
+
+
 # 合计, 共计, 共: a total; not the 共 of 公共, 共享, 共同, 中共
 _SUM_WORD = re.compile(r"合计|共计|总计|共需|累计|(?<![公中])共(?![享同建治青产性])")
 _CATEGORY_UNITS = {"项", "类", "种", "级", "方面"}
@@ -1276,8 +1322,8 @@ def _category_count(mention: Mention, text: str) -> bool:
         return False
     if mention.unit != "项":
         return True
-    return bool(_KINDS_AFTER.match(text, mention.end)) or text[: mention.start].endswith(
-        ("等", "这", "以上", "上述", "下列")
+    return bool(_KINDS_AFTER.match(text, mention.end)) or text.endswith(
+        ("等", "这", "以上", "上述", "下列"), 0, mention.start
     )
 
 
@@ -1295,8 +1341,10 @@ def _states_a_sum(mention: Mention, context: Context, earlier: list[Mention], te
     parts = [
         m for m in earlier if m.start >= sentence_start and m.unit == mention.unit and not m.approx
     ]
-    for count in range(2, len(parts) + 1):
-        if sum(m.value for m in parts[-count:]) == mention.value:
+    total = Decimal(0)
+    for count, part in enumerate(reversed(parts), 1):  # the last two, the last three, …
+        total += part.value
+        if count >= 2 and total == mention.value:
             return True
     return False
 
@@ -1454,7 +1502,20 @@ def verify_report(
             )
     findings += list(document_rules(report, stats, layout, file))
     findings += list(table_rules(report, stats, layout, file))
+    if report.front_matter:
+        findings.append(_front_matter_skipped(report.front_matter, file))
     return sort_findings(findings)
+
+
+def _front_matter_skipped(front: list[str], file: str | None) -> Finding:
+    """What was not verified is said: the letter in front of the report's "附件" line."""
+    opening = front[0] if len(front[0]) <= 30 else front[0][:29] + "…"
+    return Finding(
+        "A-DOC-FRONT-SKIPPED",
+        f"“附件”一行之前的 {len(front) - 1} 段（报送函或转发通知，首段“{opening}”）不属于报告，"
+        "其中的数没有核对",
+        Location(section="附件之前", file=file),
+    )
 
 
 def drafted_findings(
@@ -1485,8 +1546,13 @@ def drafted_findings(
     def located(start: int, end: int, sentence: str) -> Location:
         return replace(where, text=text[start:end], span=(start, end), sentence=sentence.strip())
 
+    ends = [end for _, end in drafted]
     for debris in debris_in(text):
-        for start, end in drafted:
+        # the first sentence a model wrote that holds the debris or starts inside it
+        # (sentences are in order: the first that ends after the debris starts)
+        index = bisect_right(ends, debris.start)
+        if index < len(drafted):
+            start, end = drafted[index]
             if start <= debris.start < end or debris.start <= start < debris.end:
                 out.append(
                     Finding(
@@ -1495,17 +1561,18 @@ def drafted_findings(
                         located(debris.start, debris.end, text[start:end]),
                     )
                 )
-                break
+    placeholders = sorted(spans, key=lambda s: s.start)
+    starts = [s.start for s in placeholders]
+    flagged = {f.location.span[0] for f in numbers if f.location.span}
     for start, end in drafted:
         sentence = text[start:end]
         own = [
-            rp.Span(s.start - start, s.end - start, s.name) for s in spans if start <= s.start < end
+            rp.Span(s.start - start, s.end - start, s.name)
+            for s in placeholders[bisect_left(starts, start) : bisect_left(starts, end)]
         ]
         # the numbers of the sentence the verifier confirmed (no finding at all about them)
         confirmed = [
-            (m.start, m.end)
-            for m in find_numbers(sentence)
-            if not any(f.location.span and f.location.span[0] == start + m.start for f in numbers)
+            (m.start, m.end) for m in find_numbers(sentence) if start + m.start not in flagged
         ]
         part = material.part_of(where.section)
         for claim in material.check(sentence, own, confirmed=confirmed, part=part):

@@ -11,9 +11,10 @@ what the words *mean* (which table cell, which fact) is decided there.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 from functools import cache, lru_cache
 from typing import Any
 
@@ -26,6 +27,10 @@ from drafter.yamlsource import read_trusted_yaml
 CLAUSE_BREAKS = "，,、；;：:（）()\n"
 SENTENCE_BREAKS = "。！？!?；;\n"
 ENUMERATION_BREAKS = "、，,"  # marks between the numbers of one enumeration
+# How far from a number its words are read, on each side, within its sentence. A sentence of
+# a published report is under 700 characters; a hostile paragraph may be one sentence of
+# 100,000 with 10,000 numbers, and each number's words must cost the same there (issue 11).
+WINDOW = 1000
 
 
 @cache
@@ -37,16 +42,53 @@ def reference() -> dict[str, Any]:
 # ---- the words around a number -------------------------------------------------------------------
 
 
+class Preceding:
+    """The paragraph up to a number, and the rest of its sentence: what `word in` asks of
+    it is answered from where the word first stands in the paragraph, without copying it
+    for each number."""
+
+    def __init__(self, text: str, at: int, tail: str) -> None:
+        self.text, self.at, self.tail = text, at, tail
+
+    def __contains__(self, word: str) -> bool:
+        first = _first(self.text, word)
+        if first >= 0 and first + len(word) <= self.at:
+            return True
+        # in the rest of the sentence, or across the number (the paragraph is the words
+        # before it and the words after it, joined)
+        return word in self.text[max(0, self.at - len(word) + 1) : self.at] + self.tail
+
+    def __bool__(self) -> bool:
+        return self.at > 0 or bool(self.tail)
+
+    def __str__(self) -> str:
+        return self.text[: self.at] + self.tail
+
+    def __repr__(self) -> str:
+        return f"Preceding({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == (str(other) if isinstance(other, Preceding | str) else other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+@lru_cache(maxsize=4096)
+def _first(text: str, word: str) -> int:
+    return text.find(word)
+
+
 @dataclass(frozen=True)
 class Context:
-    sentence: str  # the whole sentence
+    sentence: str  # the whole sentence (at most WINDOW characters on each side of the number)
     before: str  # the sentence up to the number
     clause: str  # the clause before the number (since the last ，、；：…)
     after: str  # the clause after the number
     rest: str = ""  # the sentence after the number, up to the next number
     scope: str = ""  # where the words a concept needs (`all`) must stand
     subject: str = ""  # inside parentheses: the clause the parenthesis belongs to
-    paragraph: str = ""  # the paragraph up to the number, and the rest of its sentence
+    paragraph: str | Preceding = ""  # the paragraph up to the number, and the rest of its sentence
     scope_at: int = 0  # where the number stands in `scope`
 
 
@@ -64,6 +106,8 @@ _EMPTY_WORDS = ("计", "共", "共有", "共计", "达", "达到", "为", "约�
 
 _TRAILING_REMARK = re.compile(r"[（(][^（）()]*[）)]\s*$")
 
+_BREAKS = frozenset(CLAUSE_BREAKS + SENTENCE_BREAKS)
+
 
 @lru_cache(maxsize=512)  # every number of a paragraph asks for the same sentences
 def sentences(text: str) -> tuple[tuple[int, int], ...]:
@@ -78,14 +122,42 @@ def sentences(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=512)
+def _sentence_starts(text: str) -> tuple[int, ...]:
+    return tuple(start for start, _ in sentences(text))
+
+
+def sentence_index(text: str, position: int) -> int | None:
+    """The index in `sentences(text)` of the sentence holding `position` (by bisection)."""
+    index = bisect_right(_sentence_starts(text), position) - 1
+    if index >= 0 and position < sentences(text)[index][1]:
+        return index
+    return None
+
+
+def sentence_window(text: str, mention: Mention) -> tuple[int, int]:
+    """(start, end) of a number's sentence, cut at WINDOW characters on each side of it."""
+    index = sentence_index(text, mention.start)
+    start, end = sentences(text)[index] if index is not None else (0, len(text))
+    return max(start, mention.start - WINDOW), min(end, mention.end + WINDOW)
+
+
+def _start_of(mention: Mention) -> int:
+    return mention.start
+
+
+def first_from(mentions: Sequence[Mention], position: int, hi: int | None = None) -> int:
+    """The index of the first of `mentions` (in the order of the text) that starts at or
+    after `position`, before index `hi`."""
+    return bisect_left(mentions, position, 0, len(mentions) if hi is None else hi, key=_start_of)
+
+
 def context_of(
     text: str, mention: Mention, following: int | None = None, preceding: int | None = None
 ) -> Context:
     """The words around a number. `following` is where the next number starts, `preceding`
     where the number before it ends."""
-    start, end = next(
-        ((s, e) for s, e in sentences(text) if s <= mention.start < e), (0, len(text))
-    )
+    start, end = sentence_window(text, mention)
     before = text[start : mention.start]
     # A remark in parentheses right before the number ("部分公开（区分处理的……）71件")
     # belongs to the words before it.
@@ -127,12 +199,10 @@ def context_of(
         if own.strip(" 和及与并且、"):
             clause = own
     tail = text[mention.end : end]
-    stop = min(
-        (i for i, ch in enumerate(tail) if ch in CLAUSE_BREAKS + SENTENCE_BREAKS), default=len(tail)
-    )
+    stop = next((i for i, ch in enumerate(tail) if ch in _BREAKS), len(tail))
     if following is not None:
         stop = min(stop, max(0, following - mention.end))  # the next number has its own words
-    joined = min((tail.find(w) for w in "和及与" if 0 <= tail.find(w) < stop), default=stop)
+    joined = min((i for w in "和及与" if (i := tail.find(w, 0, stop)) >= 0), default=stop)
     stop = min(stop, joined)  # "行政复议2件和复议后提起行政诉讼1件": the 诉讼 is the 1件's
     if tail[:stop].startswith(_SUBORDINATE):
         # "另有5件因收到时间临近年底，结转至下年度": a reason or time phrase after the number
@@ -156,10 +226,13 @@ def context_of(
         # the rest of the sentence up to the next number, whose words are its own
         scope = before + _own_rest(text, mention.end, end, following)
         scope_at = len(before)
-    paragraph = text[:start] + before + tail
+    paragraph = Preceding(text, mention.start, tail)
     return Context(
         text[start:end], before, clause, tail[:stop], rest, scope, subject, paragraph, scope_at
     )
+
+
+_NUMERAL = "[0-9０-９零〇一二两三四五六七八九十百千万亿.]"
 
 
 @cache
@@ -167,13 +240,27 @@ def number_at_end() -> re.Pattern[str]:
     from drafter.numbers import units
 
     unit = "|".join(re.escape(u) for u in sorted(units(), key=len, reverse=True))
-    return re.compile(
-        rf"[0-9０-９零〇一二两三四五六七八九十百千万亿.]+\s*(?:多|余)?\s*(?:{unit})?\s*(?:以上)?\s*$"
-    )
+    digit = _NUMERAL
+    # Only from the start of a run of numerals, and possessive: searched over a long run of
+    # numerals or spaces, the pattern must not scan the run again from each position in it.
+    # (The leftmost match starts a run anyway, and no unit begins with a space.)
+    return re.compile(rf"(?<!{digit}){digit}++\s*+(?:多|余)?\s*+(?:{unit})?\s*+(?:以上)?\s*+$")
+
+
+@cache
+def _number_at_end_reversed() -> re.Pattern[str]:
+    """`number_at_end` read backwards, to match at the start of the text reversed: whether
+    the words before a number end with a number costs the length of that number, not of the
+    words (a clause of a hostile sentence may be thousands of characters)."""
+    from drafter.numbers import units
+
+    unit = "|".join(re.escape(u[::-1]) for u in sorted(units(), key=len, reverse=True))
+    return re.compile(rf"\s*+(?:上以)?\s*+(?:{unit})?\s*+(?:多|余)?\s*+{_NUMERAL}")
 
 
 def ends_with_number(text: str) -> bool:
-    return number_at_end().search(text) is not None
+    """Whether `text` ends with a number (and its unit): what `number_at_end` finds."""
+    return _number_at_end_reversed().match(text[::-1]) is not None
 
 
 def _own_rest(text: str, at: int, end: int, following: int | None) -> str:
@@ -186,9 +273,14 @@ def _own_rest(text: str, at: int, end: int, following: int | None) -> str:
     return rest[:cut] if cut >= 0 else rest
 
 
-def bigrams(text: str) -> set[str]:
-    text = re.sub(r"[\s\W\d_a-zA-Z]+", "", text)
-    return {text[i : i + 2] for i in range(len(text) - 1)}
+_NOT_CHINESE = re.compile(r"[\s\W\d_a-zA-Z]+")
+
+
+@lru_cache(maxsize=4096)  # a number's words are compared with every fact's label
+def bigrams(text: str) -> frozenset[str]:
+    """The pairs of consecutive characters of a text's Chinese words."""
+    text = _NOT_CHINESE.sub("", text)
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1))
 
 
 STOP_BIGRAMS = {"全年", "本年", "年度", "其中", "共计", "累计", "发布", "开展", "各类", "完成"}
@@ -213,25 +305,31 @@ def breakdown_wholes(text: str, mentions: Sequence[Mention], index: int) -> list
     sentence, or, when 其中 opens the sentence, the first of the sentence before, its
     subject ("新收236件，另有上年结转10件。其中，自然人申请212件": the 236)."""
     mention = mentions[index]
-    bounds = sentences(text)
-    here = next((i for i, (s, e) in enumerate(bounds) if s <= mention.start < e), None)
+    here = sentence_index(text, mention.start)
     if here is None:
         return []
+    bounds = sentences(text)
     start = bounds[here][0]
-    head = text[start : mention.start]
+    near = max(start, mention.start - WINDOW)
+    head = text[near : mention.start]
     opened = max(head.rfind(w) for w in BREAKDOWN_WORDS)
     if opened < 0:
         return []
-    opened += start
-    earlier = [
-        m for m in mentions[:index] if m.end <= opened and not m.percent and m.unit == mention.unit
-    ]
-    inside = [m for m in earlier if m.start >= start]
-    if inside:
-        return inside[-1:]
-    if here and not text[start:opened].strip(" \t，,：:"):
+    opened += near
+
+    def counts(m: Mention) -> bool:
+        return m.end <= opened and not m.percent and m.unit == mention.unit
+
+    # the last such number between the start of the sentence (or of the window) and 其中
+    for m in reversed(mentions[first_from(mentions, near, index) : index]):
+        if counts(m):
+            return [m]
+    if here and near == start and not text[start:opened].strip(" \t，,：:"):
         previous = bounds[here - 1][0]
-        return [m for m in earlier if m.start >= previous][:1]
+        stop = min(opened, previous + WINDOW)
+        lo = first_from(mentions, previous, index)
+        hi = first_from(mentions, stop, index)
+        return next(([m] for m in mentions[lo:hi] if counts(m)), [])
     return []
 
 
@@ -279,10 +377,18 @@ def rounds_to(exact: Decimal, mention: Mention) -> bool:
     at the digits the text writes: 53.96 is "54%" or "53.9…", never "55%"."""
     step = Decimal(1).scaleb(-decimals_of(mention))
     return mention.value in (
-        exact.quantize(step, ROUND_HALF_UP),
-        exact.quantize(step, ROUND_HALF_EVEN),
-        exact.quantize(step, ROUND_DOWN),
+        at_digits(exact, step, ROUND_HALF_UP),
+        at_digits(exact, step, ROUND_HALF_EVEN),
+        at_digits(exact, step, ROUND_DOWN),
     )
+
+
+def at_digits(exact: Decimal, step: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
+    """`exact` rounded at the digits of `step` (1, 0.1 …), however many digits that takes:
+    a number of dozens of digits in hostile text exceeds the 28 of the default context."""
+    with localcontext() as context:
+        context.prec = max(context.prec, exact.adjusted() - int(step.as_tuple().exponent) + 2)
+        return exact.quantize(step, rounding)
 
 
 def stated_share(mention: Mention, context: Context, earlier: Sequence[Mention]) -> bool:
@@ -327,8 +433,12 @@ def stated_change(
         return None
     sentence_start = mention.start - len(context.before)
     at = sentence_start + compared.end()
-    then = [m for m in mentions[:index] if m.start >= at and not m.percent]
-    now = [m for m in mentions[:index] if sentence_start <= m.start < at - len(compared.group(0))]
+    then = [m for m in mentions[first_from(mentions, at, index) : index] if not m.percent]
+    now = mentions[
+        first_from(mentions, sentence_start, index) : first_from(
+            mentions, at - len(compared.group(0)), index
+        )
+    ]
     now = [m for m in now if not m.percent and then and m.unit == then[0].unit]
     if not then or not now:
         return None
@@ -350,7 +460,7 @@ def stated_change(
         step = Decimal(1).scaleb(-decimals_of(mention))
         if rounds_to(exact, mention):
             return []
-        shown = f"{exact.quantize(step, ROUND_HALF_UP)}%"
+        shown = f"{at_digits(exact, step)}%"
     else:
         if abs(after - before) == mention.value:
             return []
@@ -378,8 +488,8 @@ def respective_item(
     at = text.rfind("分别", sentence_start, mention.start)
     if at < 0:
         return None
-    sentence_end = next((e for s, e in sentences(text) if s <= mention.start < e), len(text))
-    listed = [m for m in mentions if at < m.start < sentence_end]
+    sentence_end = sentence_window(text, mention)[1]
+    listed = mentions[first_from(mentions, at + 1) : first_from(mentions, sentence_end)]
     run = []
     for m in listed:  # the numbers right after 分别, separated by marks only
         gap = text[(run[-1].end if run else at + 2) : m.start]

@@ -144,3 +144,25 @@ def test_xml_entities_are_not_expanded(tmp_path: Path, sample_docx: bytes):
     except InputError:
         return  # refused: fine
     assert "aaaaaaaaaa" not in "".join(p.text for p in report.paragraphs())
+
+
+def test_the_skipped_cover_letter_is_said_by_verify(tmp_path: Path, sample_docx: bytes):
+    """The 报送函 in front is not verified, and verify says so (A-DOC-FRONT-SKIPPED); the
+    report without one gets no such finding."""
+    from drafter.verify import verify_report
+
+    stats = load_stats(SAMPLE)
+    path = tmp_path / "r.docx"
+    path.write_bytes(sample_docx)
+    report, _ = read_document(path)
+    assert report.front_matter and report.front_matter[-1] == "附件"
+    skipped = [
+        f for f in verify_report(report, stats, file=str(path)) if f.code == "A-DOC-FRONT-SKIPPED"
+    ]
+    assert len(skipped) == 1
+    assert f"之前的 {len(report.front_matter) - 1} 段" in skipped[0].message
+    plain = tmp_path / "plain.docx"
+    plain.write_bytes(render_docx(draft_report(stats)))
+    report, _ = read_document(plain)
+    assert report.front_matter == []
+    assert not [f for f in verify_report(report, stats) if f.code == "A-DOC-FRONT-SKIPPED"]

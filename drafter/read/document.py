@@ -24,7 +24,7 @@ from drafter.limits import (
 
 _LEVEL1 = re.compile(r"^[一二三四五六七八九十]+、\S")
 _LEVEL2 = re.compile(r"^[（(][一二三四五六七八九十]+[）)]\S")
-_ATTACHMENT = re.compile(r"^附件\s*\d*\s*$")
+_ATTACHMENT = re.compile(r"^附件\s*+\d*+\s*+$")
 
 
 @dataclass

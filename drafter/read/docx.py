@@ -184,11 +184,11 @@ def _style_names(archive: SafeZip, body) -> dict[str, str]:  # type: ignore[no-u
         return {}
     xml = content.decode("utf-8", "replace")
     names: dict[str, str] = {}
-    for start in re.finditer(r'<w:style\b[^>]*?\bw:styleId="([^"]*)"', xml):
+    for start in re.finditer(r'<w:style\b[^>]{0,1000}?\bw:styleId="([^"]*)"', xml):
         if start.group(1) not in used:
             continue
         end = xml.find("</w:style>", start.end())
-        name = re.search(r'<w:name\b[^>]*?\bw:val="([^"]*)"', xml[start.end() : end])
+        name = re.search(r'<w:name\b[^>]{0,1000}?\bw:val="([^"]*)"', xml[start.end() : end])
         if name:
             names[start.group(1)] = name.group(1)
     return names
