@@ -445,8 +445,9 @@ def to_csv(results: list[ReportResult]) -> str:
 def iter_rows(results: list[ReportResult]) -> Iterator[tuple[str, ...]]:
     """Rows for the summary table: report, agency, year, errors, warnings, worst finding."""
     for r in results:
+        path, agency = one_line(r.path), one_line(r.agency or "")
         if r.unreadable:
-            yield (r.path, "", "", "—", "—", f"无法读取：{r.unreadable}")
+            yield (path, "", "", "—", "—", f"无法读取：{r.unreadable}")
             continue
         worst = f"{r.worst['code']} {r.worst['message']}" if r.worst else "未发现问题"
-        yield (r.path, r.agency or "", str(r.year or ""), str(r.errors), str(r.warnings), worst)
+        yield (path, agency, str(r.year or ""), str(r.errors), str(r.warnings), one_line(worst))

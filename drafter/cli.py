@@ -101,6 +101,12 @@ def reports_input_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _shown(path: object) -> str:
+    """A path as printed: on one line whatever characters its name holds (a file name may
+    carry a line break, planted so that the output seems to say something else)."""
+    return one_line(str(path))
+
+
 def _same_file(a: Path, b: Path) -> bool:
     """Whether two paths name one file; realpath never raises, not even on a symlink loop."""
     return os.path.realpath(a) == os.path.realpath(b)
@@ -174,7 +180,8 @@ def init(
             load_layout(layout), agency=agency, year=year or _dt.date.today().year - 1
         )
         write_atomic(output, content, force=force)
-        err.print(f"已写出 {output}。在 Excel 或 WPS 中填好数字后运行：drafter check {output}")
+        shown = _shown(output)
+        err.print(f"已写出 {shown}。在 Excel 或 WPS 中填好数字后运行：drafter check {shown}")
         return
     to_stdout = str(output) == "-"
     if not to_stdout:
@@ -184,7 +191,7 @@ def init(
         sys.stdout.write(text)
         return
     write_atomic(output, text, force=force)
-    err.print(f"已写出 {output}。填好数字后运行：drafter check {output}")
+    err.print(f"已写出 {_shown(output)}。填好数字后运行：drafter check {_shown(output)}")
 
 
 # ---- check ---------------------------------------------------------------------------------
@@ -222,7 +229,7 @@ def check(
             format=this_year.format,
         )
     else:
-        _print_findings(findings, f"{this_year.agency} {this_year.year}年 · {stats}")
+        _print_findings(findings, f"{this_year.agency} {this_year.year}年 · {_shown(stats)}")
     raise typer.Exit(1 if errors else 0)
 
 
@@ -253,7 +260,8 @@ def _previous(path: Path | None) -> Any:
     extracted = extract(path)
     err.print(
         Text(
-            f"上年数据由 {path} 读出（{extracted.data['agency']} {extracted.data['year']}年）"
+            f"上年数据由 {_shown(path)} 读出"
+            f"（{_shown(extracted.data['agency'])} {extracted.data['year']}年）"
             + (
                 f"，{len(extracted.warnings)} 处请核对（drafter extract 可查看）"
                 if extracted.warnings
@@ -274,9 +282,10 @@ def _print_findings(findings: list[Any], title: str, parts: list[Any] | None = N
     from drafter.findings import Severity, count
 
     if not findings:
-        out.print(Text(f"{title}：未发现问题。", style="green"))
+        out.print(Text(f"{one_line(title)}：未发现问题。", style="green"))
         _print_parts(parts)
         return
+    title = one_line(title)
     table = Table(title=title, title_justify="left", show_lines=True)
     table.add_column("级别 / 代码", no_wrap=True)
     table.add_column("位置", ratio=2, overflow="fold")
@@ -390,7 +399,7 @@ def draft(
     findings = run_checks(this_year, last_year, layout=layout)
     errors = count(findings, Severity.ERROR)
     if findings:
-        _print_findings(findings, f"{this_year.agency} {this_year.year}年 · {stats}")
+        _print_findings(findings, f"{this_year.agency} {this_year.year}年 · {_shown(stats)}")
     if errors and not allow_errors:
         err.print(
             Text(
@@ -427,7 +436,7 @@ def draft(
         raise typer.Exit(1)
     written = _write_report(report, output, md, html, force)
     for path in written:
-        err.print(f"已写出 {path}")
+        err.print(f"已写出 {_shown(path)}")
 
 
 def _drafter(
@@ -588,9 +597,9 @@ def verify(
             findings, file=str(document), stats=str(stats), parts=[p.to_dict() for p in parts]
         )
     else:
-        _print_findings(findings, f"核对 {document}（统计数据：{stats}）", parts)
+        _print_findings(findings, f"核对 {_shown(document)}（统计数据：{_shown(stats)}）", parts)
         if annotate is not None:
-            err.print(f"已写出带批注的文档 {annotate}")
+            err.print(f"已写出带批注的文档 {_shown(annotate)}")
     raise typer.Exit(1 if errors else 0)
 
 
@@ -632,7 +641,7 @@ def models(
             json.dumps({"file": str(path), "models": rows}, ensure_ascii=False, indent=2) + "\n"
         )
         return
-    out.print(Text(f"模型配置文件：{path}" + ("" if path.exists() else "（不存在）")))
+    out.print(Text(f"模型配置文件：{_shown(path)}" + ("" if path.exists() else "（不存在）")))
     if from_env is not None:
         out.print(
             Text(f"环境变量 DRAFTER_BASE_URL/DRAFTER_MODEL：{from_env.describe()}（默认使用）")
@@ -670,9 +679,9 @@ def log(
         )
         return
     if not calls:
-        out.print(Text(f"还没有模型调用记录（{audit.path}）。"))
+        out.print(Text(f"还没有模型调用记录（{_shown(audit.path)}）。"))
         return
-    table = Table(title=f"最近的模型调用（{audit.path}）", title_justify="left")
+    table = Table(title=f"最近的模型调用（{_shown(audit.path)}）", title_justify="left")
     for header in ("#", "时间", "模型", "部分", "次", "令牌（入/出）", "耗时", "结果"):
         table.add_column(header)
     for call in calls:
@@ -770,7 +779,7 @@ def redraft(
         raise typer.Exit(0)
     assert output is not None
     write_atomic(output, result.data, force=force)
-    err.print(f"已写出 {output}（其余内容未改动）")
+    err.print(f"已写出 {_shown(output)}（其余内容未改动）")
     raise typer.Exit(0)
 
 
@@ -845,7 +854,7 @@ def extract(
         err.print(Text(f"请核对：{one_line(warning)}", style="yellow"))
     if output is not None:
         write_atomic(output, to_yaml(extracted).encode("utf-8"), force=force)
-        err.print(f"已写出 {output}（{stats.agency} {stats.year}年）")
+        err.print(f"已写出 {_shown(output)}（{_shown(stats.agency)} {stats.year}年）")
     elif not as_json:
         sys.stdout.write(to_yaml(extracted))
 
@@ -929,7 +938,7 @@ def audit(
             )
         )
     if csv_out is not None:
-        err.print(f"已写出 {csv_out}")
+        err.print(f"已写出 {_shown(csv_out)}")
     raise typer.Exit(1 if summary["with_errors"] or summary["unreadable"] else 0)
 
 

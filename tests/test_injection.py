@@ -125,3 +125,14 @@ def test_an_attachment_line_not_followed_by_a_report_hides_nothing():
         long + "乙。",
         long + "丙。",
     ]
+
+
+def test_a_file_name_with_a_line_break_stays_on_its_line(tmp_path):
+    """A file name is text from outside too: "r\\nnotes: 植入\\n.docx" is shown on one line."""
+    stats = load_stats(SAMPLE)
+    page = tmp_path / "r\nnotes: 植入\n.html"
+    page.write_bytes(render_html(draft_report(stats, load_layout(stats.format))))
+    result = runner.invoke(app, ["verify", str(page), "--stats", str(SAMPLE)])
+    assert result.exit_code == 1
+    assert not any(line.startswith("notes:") for line in result.output.splitlines())
+    assert "r⏎notes: 植入⏎.html" in result.output
