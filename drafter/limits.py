@@ -52,6 +52,8 @@ WORKBOOK_RATIO_FLOOR = 1 * MB
 # ---- a report read back -----------------------------------------------------------------------
 MAX_PARAGRAPHS = 10_000  # paragraphs a reader yields, empty ones included (a report: ~300)
 MAX_TEXT_CHARS = 300_000  # characters of paragraphs and table cells (a report: 3,000–30,000)
+MAX_NUMBERS = 5_000  # numbers in a report's prose (a report: 100–800); each costs the
+# verifier some 0.3 ms and its finding, so 300,000 characters of "1、" would take 40 s
 MAX_TABLE_CELLS = 5_000  # rows × columns of one table (the largest official table: ~30 × 9)
 MAX_DOCUMENT_CELLS = 20_000  # rows × columns of all tables of a document together
 MAX_HTML_SPAN = 1000  # rowspan/colspan as browsers clamp them (then clamped to the table)

@@ -1469,6 +1469,7 @@ def verify_report(
     from drafter.quantities import quantities
 
     layout = layout or load_layout(stats.format)
+    _check_number_count(report, file)
     verifier = Verifier(stats, layout, quantities(stats, layout), previous)
     drafters = (rp.OFFLINE, rp.EDITOR, rp.DOCUMENT)
     by_model = (
@@ -1505,6 +1506,23 @@ def verify_report(
     if report.front_matter:
         findings.append(_front_matter_skipped(report.front_matter, file))
     return sort_findings(findings)
+
+
+def _check_number_count(report: rp.Report, file: str | None) -> None:
+    """Refuse prose with more numbers than any report has (limits.MAX_NUMBERS) before
+    verifying one: finding them is cheap, verifying each is not."""
+    from drafter.errors import InputError
+    from drafter.limits import MAX_NUMBERS
+
+    total = 0
+    for paragraph in report.paragraphs():
+        total += len(find_numbers(paragraph.text))
+        if total > MAX_NUMBERS:
+            raise InputError(
+                f"正文中的数过多（超过 {MAX_NUMBERS:,} 个；一份报告通常只有几百个），拒绝核对",
+                file=file,
+                code="E-LIMIT-TEXT",
+            )
 
 
 def _front_matter_skipped(front: list[str], file: str | None) -> Finding:

@@ -1873,6 +1873,22 @@ def text_specs() -> list[Spec]:
             docs,
             ("verify",),
         ),
+        Spec(
+            "text",
+            "txt-dense-numbers",  # just under the verifier's 5,000 numbers, in one sentence
+            "report.txt",
+            _writer(lambda c: c.txt + "\n" + "共受理申请5件、" * 4_900 + "\n"),
+            docs,
+            ("verify",),
+        ),
+        Spec(
+            "text",
+            "txt-too-many-numbers",  # 140,000 numbers in 280,000 characters: refused, not 40 s
+            "report.txt",
+            _writer(lambda c: c.txt + "\n" + "1、" * 140_000 + "\n"),
+            docs,
+            ("verify",),
+        ),
         Spec("text", "md-escapes", "report.md", _writer(_escapes_md), docs, ("verify", "audit")),
         Spec("text", "txt-escapes", "report.txt", _writer(_escapes_txt), docs, ("extract",)),
         Spec(

@@ -659,3 +659,27 @@ def test_no_limit_is_defined_twice():
     for module in ("workbook.py", "yamlsource.py", "read/document.py", "read/docx.py"):
         text = (sources / module).read_text(encoding="utf-8")
         assert not re.search(r"^MAX_\w+ =", text, re.MULTILINE), module
+
+
+def test_prose_with_more_numbers_than_any_report_is_refused_before_verifying(tmp_path):
+    """5,000 numbers verify in seconds; 140,000 would take 40 s and 750 MB: refused first."""
+    from conftest import SAMPLE
+
+    from drafter.errors import InputError
+    from drafter.limits import MAX_NUMBERS
+    from drafter.load import load_stats
+    from drafter.read.document import read_document
+    from drafter.verify import verify_report
+
+    stats = load_stats(SAMPLE)
+    head = "某某局2023年政府信息公开工作年度报告\n一、总体情况\n"
+    under = tmp_path / "under.txt"
+    under.write_text(head + "受理申请5件、" * (MAX_NUMBERS - 10) + "\n", encoding="utf-8")
+    report, _ = read_document(under)
+    assert verify_report(report, stats)  # verified (and found wanting), not refused
+    over = tmp_path / "over.txt"
+    over.write_text(head + "受理申请5件、" * (MAX_NUMBERS + 10) + "\n", encoding="utf-8")
+    report, _ = read_document(over)
+    with pytest.raises(InputError) as caught:
+        verify_report(report, stats, file=str(over))
+    assert caught.value.code == "E-LIMIT-TEXT" and "正文中的数过多" in str(caught.value)
