@@ -48,6 +48,8 @@ def check(
         _facts,
         _note_placeholders,
         _postal_code,
+        _template_text,
+        _all_zero,
     ):
         findings.extend(rule(ctx))
     if previous is not None:
@@ -170,6 +172,52 @@ def _cells(ctx: _Context) -> Iterator[Finding]:
         ):
             kind = "非负金额" if money else "非负整数"
             yield Finding("E-CELL-VALUE", f"单元格应为{kind}，现为 {value!r}", ctx.at(key))
+
+
+# What a template or an example leaves in a field: 请填写发布机关全称, 待补充, XX局, 0000-0000.
+_TEMPLATE_TEXT = re.compile(r"请填写|请在此|待补充|填写说明|编写说明|[X×Ｘ]{2,}|0000-0000|^示例")
+_TEXT_FIELDS = (
+    ("agency", ()),
+    ("profile", ("level",)),
+    ("publication", ("site", "url", "column")),
+    ("contact", ("office", "address", "postal_code", "phone", "fax", "email")),
+    ("cover_letter", ("doc_number", "recipient", "contact_person", "contact_phone", "date")),
+    ("scope_change", ()),
+)
+
+
+def _template_text(ctx: _Context) -> Iterator[Finding]:
+    """Text a template left in the statistics (drafter init's 请填写发布机关全称, an example's
+    XX局): it would go into the report as it is."""
+    for key, fields in _TEXT_FIELDS:
+        value = getattr(ctx.stats, key)
+        items = (
+            [(key, value)]
+            if not fields
+            else [
+                (f"{key}.{name}", getattr(value, name, None))
+                for name in fields
+                if value is not None
+            ]
+        )
+        for path, text in items:
+            if isinstance(text, str) and _TEMPLATE_TEXT.search(text):
+                yield Finding(
+                    "E-STATS-TEMPLATE",
+                    f"统计文件中留有模板文字“{text}”：请填写实际内容，它会原样写进报告",
+                    ctx.at(path),
+                )
+
+
+def _all_zero(ctx: _Context) -> Iterator[Finding]:
+    """A file whose every table cell is still 0, as drafter init wrote it."""
+    values = [value for _, value, _ in _table_cells(ctx)]
+    if values and all(v == 0 for v in values) and not ctx.stats.facts:
+        yield Finding(
+            "W-STATS-EMPTY",
+            "各表的数全部为 0，像是尚未填写的模板；如确实全年没有发生，请在正文中说明",
+            Location(path="表二、表三、表四", file=ctx.stats.source_name),
+        )
 
 
 def _valid(*values: object) -> bool:

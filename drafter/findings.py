@@ -130,6 +130,13 @@ CODES: dict[str, Code] = {
         _code("E-TABLE-MISSING", "F-3", "表格缺少官方格式的行、列或单元格"),
         _code("E-TABLE-VALUE", "N-1", "文档表格中的数与统计数据不符"),
         _code("W-TABLE-TEXT", "F-5", "数字单元格中有文字（如“/”“--”“减4”）"),
+        # Left from a template (drafter check)
+        _code(
+            "E-STATS-TEMPLATE",
+            "N-9",
+            "统计文件中留有模板文字（如“请填写发布机关全称”），会原样写进报告",
+        ),
+        _code("W-STATS-EMPTY", "DESIGN", "各表的数全部为 0，像是尚未填写的模板"),
         # Contact block
         _code("W-CONTACT-POSTCODE", "§2.2", "前言联系方式中的邮政编码与发布机关所在的市、省不符"),
     ]

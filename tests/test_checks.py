@@ -501,3 +501,39 @@ def test_W_CONTACT_POSTCODE(base, agency, address, code, ok):
     assert codes(found) == ([] if ok else ["W-CONTACT-POSTCODE"])
     if not ok:
         assert found[0].location.path == "contact.postal_code"
+
+
+# ---- text left from a template ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("agency", "请填写发布机关全称"),
+        ("publication.site", "XX市人民政府门户网站"),
+        ("contact.phone", "0000-00000000"),
+        ("cover_letter.recipient", "待补充"),
+    ],
+)
+def test_template_text_left_in_the_statistics_is_an_error(path, value):
+    findings = findings_for(set_in(base_data(), path, value))
+    template = [f for f in findings if f.code == "E-STATS-TEMPLATE"]
+    assert len(template) == 1 and template[0].location.path == path
+    assert value in template[0].message
+    assert "E-STATS-TEMPLATE" not in codes(
+        findings_for(set_in(base_data(), path, "泉州市科学技术局"))
+    )
+
+
+def test_statistics_still_all_zero_are_a_warning():
+    data = base_data()
+    assert "W-STATS-EMPTY" not in codes(findings_for(data))
+    from drafter.checks import check
+    from drafter.load import stats_from_data
+    from drafter.template import render_template
+    from drafter.yamlsource import parse_yaml
+
+    text = render_template("某某区统计局", 2024, "gov-info-disclosure-2021")
+    stats = stats_from_data(*parse_yaml(text, "stats.yaml"), "stats.yaml")
+    found = codes(check(stats))
+    assert found == ["W-STATS-EMPTY"]  # a warning: the template itself still checks (exit 0)
