@@ -161,7 +161,7 @@ def init(
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件")] = False,
 ) -> None:
-    """写出统计文件模板：带中文注释的 YAML，或 Excel 工作簿（--xlsx）；各项为 0，填好机关名称和数字后运行 drafter check。"""
+    """写出统计文件模板（带中文注释的 YAML，或 --xlsx 的 Excel 工作簿），各项为 0。"""
     from drafter.files import check_writable, write_atomic
     from drafter.template import render_template
 
