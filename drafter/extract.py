@@ -472,9 +472,14 @@ def to_yaml(extracted: Extracted) -> str:
     class Dumper(yaml.SafeDumper):
         pass
 
-    Dumper.add_representer(
-        Decimal, lambda d, v: d.represent_scalar("tag:yaml.org,2002:float", format(v, "f"))
-    )
+    def amount(dumper: yaml.SafeDumper, value: Decimal) -> yaml.Node:
+        # A plain number as a clerk writes it: 0, 12.5 (never !!float '0').
+        text = format(value, "f")
+        if "." not in text:
+            return dumper.represent_int(int(text))
+        return dumper.represent_scalar("tag:yaml.org,2002:float", text)
+
+    Dumper.add_representer(Decimal, amount)
     body = yaml.dump(extracted.data, Dumper=Dumper, allow_unicode=True, sort_keys=False, width=100)
     # Each comment line is one line whatever the document's text holds: a cell with a line
     # break must not end the comment and plant keys (notes:, facts:) in the file.

@@ -425,3 +425,19 @@ def test_a_workbook_checked_against_last_years_published_report(tmp_path):
     result = runner.invoke(app, ["check", str(workbook), "--previous", str(report)])
     assert result.exit_code == 1, result.output
     assert "E-CARRY-OVER" in result.output and "上年数据由" in result.output
+
+
+def test_extract_writes_amounts_as_plain_numbers(tmp_path):
+    """0 and 12.5 as a clerk writes them, never `!!float '0'`; they load as the same amounts."""
+    from decimal import Decimal
+
+    from drafter.extract import to_yaml
+
+    extracted = extract(write_report(tmp_path, load_stats(SAMPLE), ".docx"))
+    extracted.data["processing_fees"]["notified_yuan"] = Decimal("12.50")
+    text = to_yaml(extracted)
+    assert "!!" not in text
+    assert "notified_yuan: 12.50" in text and "collected_yuan: 0\n" in text
+    out = tmp_path / "again.yaml"
+    out.write_text(text, encoding="utf-8")
+    assert load_stats(out).processing_fees.notified_yuan == Decimal("12.5")
