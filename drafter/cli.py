@@ -437,6 +437,15 @@ def draft(
     written = _write_report(report, output, md, html, force)
     for path in written:
         err.print(f"已写出 {_shown(path)}")
+    from drafter.draft import MISSING_DATE
+
+    if report.cover_letter is not None and report.cover_letter.date == MISSING_DATE:
+        err.print(
+            Text(
+                f"报送函没有成文日期（统计文件的 cover_letter.date），落款处写了“{MISSING_DATE}”",
+                style="yellow",
+            )
+        )
 
 
 def _drafter(

@@ -81,6 +81,9 @@ def draft_report(
     )
 
 
+MISSING_DATE = "【待补充：成文日期】"  # GB/T 9704 §7.3.5: a letter carries its date
+
+
 def _cover_letter(stats: Stats, title: str, drafter: Drafter) -> CoverLetter:
     letter = stats.cover_letter
     if letter is None or not letter.recipient:
@@ -103,7 +106,7 @@ def _cover_letter(stats: Stats, title: str, drafter: Drafter) -> CoverLetter:
         recipient=letter.recipient,
         body=drafter.cover_letter_body(),
         attachment=title,
-        date=letter.date,
+        date=letter.date or MISSING_DATE,
         contact=contact,
     )
 

@@ -11,6 +11,7 @@ Conventions (from the contract):
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
@@ -460,6 +461,9 @@ class Contact(_Model):
     )
 
 
+_NUMERIC_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
 class CoverLetter(_Model):
     """报送函（the transmittal letter some agencies put in front of the report）."""
 
@@ -470,6 +474,25 @@ class CoverLetter(_Model):
     date: str | None = Field(None, description="成文日期，如 2024年1月15日")
 
     _as_text = field_validator("contact_phone", mode="before")(lambda cls, v: _text(v))
+
+    @field_validator("date")
+    @classmethod
+    def _official_date(cls, value: str | None) -> str | None:
+        """2024-01-15, 2024/1/15, 2024.1.15 → 2024年1月15日: the form GB/T 9704 §7.3.5 asks
+        for (Arabic numerals, 年月日, no leading zeros)."""
+        if value is None:
+            return None
+        match = _NUMERIC_DATE.fullmatch(value.strip())
+        if match is None:
+            return value
+        year, month, day = (int(g) for g in match.groups())
+        try:
+            _dt.date(year, month, day)
+        except ValueError:
+            raise PydanticCustomError(
+                "date", "不是有效的日期, 得到 {got}", {"got": _shown(value)}
+            ) from None
+        return f"{year}年{month}月{day}日"
 
 
 def _at_most(value: str, limit: int) -> str:

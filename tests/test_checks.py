@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import base_data, codes, findings_for, row, set_in
+from conftest import base_data, codes, findings_for, load_data, row, set_in
 
 from drafter.checks import check, rulemaking_power
 from drafter.findings import CODES, Severity
@@ -537,3 +537,17 @@ def test_statistics_still_all_zero_are_a_warning():
     stats = stats_from_data(*parse_yaml(text, "stats.yaml"), "stats.yaml")
     found = codes(check(stats))
     assert found == ["W-STATS-EMPTY"]  # a warning: the template itself still checks (exit 0)
+
+
+@pytest.mark.parametrize("written", ["2024-01-15", "2024/1/15", "2024.01.15", "2024年1月15日"])
+def test_a_cover_letters_date_is_read_in_the_official_form(written):
+    stats = load_data(set_in(base_data(), "cover_letter", {"recipient": "某办", "date": written}))
+    assert stats.cover_letter.date == "2024年1月15日"
+
+
+def test_an_impossible_cover_letter_date_is_an_input_error():
+    from drafter.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        load_data(set_in(base_data(), "cover_letter", {"recipient": "某办", "date": "2024-02-30"}))
+    assert "不是有效的日期" in str(caught.value)

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import SAMPLE, base_data, dump_yaml
 from docx import Document
 from typer.testing import CliRunner
@@ -71,9 +72,27 @@ def test_layout_option_overrides_the_statistics_format(tmp_path: Path):
 
 
 def test_cover_letter(tmp_path: Path):
+    """The sample's letter has no date: the gap is written where the date belongs and said."""
     out = tmp_path / "report.docx"
-    assert run("draft", SAMPLE, "-o", out, "--allow-errors", "--cover-letter").exit_code == 0
-    assert Document(str(out)).paragraphs[0].text == "泉州市科学技术局"
+    result = run("draft", SAMPLE, "-o", out, "--allow-errors", "--cover-letter")
+    assert result.exit_code == 0
+    texts = [p.text for p in Document(str(out)).paragraphs]
+    assert texts[0] == "泉州市科学技术局"
+    assert "【待补充：成文日期】" in texts[: texts.index("附件")]
+    assert "报送函没有成文日期" in result.output
+
+
+def test_a_cover_letters_date_is_printed_the_official_way(tmp_path: Path):
+    data = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
+    data["cover_letter"]["date"] = "2024-01-15"
+    stats = tmp_path / "stats.yaml"
+    stats.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "report.docx"
+    result = run("draft", stats, "-o", out, "--allow-errors", "--cover-letter")
+    assert result.exit_code == 0 and "报送函没有成文日期" not in result.output
+    texts = [p.text for p in Document(str(out)).paragraphs]
+    assert "2024年1月15日" in texts[: texts.index("附件")]
+    assert not any("2024-01-15" in t for t in texts)
 
 
 def test_cover_letter_needs_its_details(tmp_path: Path):
