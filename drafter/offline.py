@@ -46,7 +46,10 @@ def chinese_count(n: int) -> str:
 
 
 def self_name(stats: Stats) -> str:
-    """How the agency refers to itself in its own report: 我局, 我委, 我办 …"""
+    """How the agency refers to itself in its own report: as `profile.self_name` says, or
+    from the ending of its name (我局, 我委, 我办, 我区 …), else 本机关."""
+    if stats.profile.self_name:
+        return stats.profile.self_name
     name = stats.agency.strip()
     for ending, short in (
         ("街道办事处", "我街道"),
@@ -61,6 +64,15 @@ def self_name(stats: Stats) -> str:
         ("中心", "我中心"),
         ("院", "我院"),
         ("署", "我署"),
+        ("总队", "我总队"),
+        ("支队", "我支队"),
+        ("大队", "我大队"),
+        ("联合会", "我会"),
+        ("所", "我所"),
+        ("站", "我站"),
+        ("馆", "我馆"),
+        ("社", "我社"),
+        ("公司", "我公司"),
     ):
         if name.endswith(ending):
             return short

@@ -432,6 +432,13 @@ class Profile(_Model):
     rulemaking_power: bool | None = Field(
         None, description="是否有规章制定权；省略时按机关名称推断"
     )
+    self_name: str | None = Field(
+        None,
+        description="报告中的自称，如 我区、我委、我中心；省略时按机关名称推断",
+        min_length=1,
+        max_length=10,
+        pattern=r"^\S+$",
+    )
 
 
 def _text(value: Any) -> Any:

@@ -59,6 +59,7 @@ def _lines(layout: Layout, agency: str, year: int) -> Iterator[str]:
     yield "profile:"
     yield "  level: null              # 机关层级，如 县级人民政府、市直部门、乡镇（街道）"
     yield "  rulemaking_power: null   # 是否有规章制定权（true/false）；不填时按机关名称推断"
+    yield "  self_name: null          # 报告中的自称，如 我区、我委、我中心；不填时按机关名称推断"
     yield ""
     yield "publication:               # 前言中“本报告在……公布”"
     yield "  site: null               # 网站名称"

@@ -114,6 +114,7 @@ _INFO: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("报告", ("year",)),
     ("机关性质", ("profile", "level")),
     ("机关性质", ("profile", "rulemaking_power")),
+    ("机关性质", ("profile", "self_name")),
     ("发布网站", ("publication", "site")),
     ("发布网站", ("publication", "url")),
     ("发布网站", ("publication", "column")),

@@ -237,3 +237,30 @@ def test_every_processing_fee_case_reads_naturally(notices, notified, collected,
     other = text_of(draft_report(load_data(data)), "other")
     assert expected in other
     assert not re.search(r"(?<![\d.])0(件|元)", other), other
+
+
+@pytest.mark.parametrize(
+    ("agency", "self_name", "expected"),
+    [
+        ("泉州市科学技术局", None, "我局"),
+        ("某某市某某区人民政府", None, "我区"),
+        ("某某县某某镇人民政府", None, "我镇"),
+        ("某某市消防救援支队", None, "我支队"),
+        ("某某市残疾人联合会", None, "我会"),
+        ("某某市不动产登记交易所", None, "我所"),
+        ("某某市政务服务数据管理", None, "本机关"),
+        ("某某市政务服务数据管理", "我们", "我们"),
+        ("某某市科学技术局", "我市科技局", "我市科技局"),
+    ],
+)
+def test_how_the_agency_calls_itself(agency, self_name, expected):
+    """profile.self_name when given; else from the ending of the name; else 本机关."""
+    from drafter.offline import self_name as called
+
+    data = set_in(base_data(), "agency", agency)
+    if self_name is not None:
+        data = set_in(data, "profile.self_name", self_name)
+    stats = load_data(data)
+    assert called(stats) == expected
+    report = draft_report(stats, load_layout(stats.format))
+    assert any(expected in p.text for p in report.paragraphs())
