@@ -78,6 +78,50 @@ def parse_yaml(text: str, name: str) -> tuple[Any, dict[PathKey, int]]:
     return builder.result(), builder.lines
 
 
+# libyaml's messages, in the words a clerk can act on (the English one is kept for the rest).
+_YAML_WORDS: tuple[tuple[str, str], ...] = (
+    (
+        "found a tab character that violates indentation",
+        "用了制表符（Tab）缩进，YAML 只能用空格缩进",
+    ),
+    (
+        "found character that cannot start any token",
+        "这里的字符不能开始一个值（常见原因：用了制表符 Tab 缩进，或值以 @、` 开头而没有加引号）",
+    ),
+    ("did not find expected ',' or ']'", "缺少“,”或“]”：方括号没有闭合"),
+    ("did not find expected ',' or '}'", "缺少“,”或“}”：花括号没有闭合"),
+    ("mapping values are not allowed", "这里不能有冒号（值中有冒号时请加引号）"),
+    ("could not find expected ':'", "缺少冒号“:”（键和值之间要有“: ”）"),
+    ("did not find expected key", "缩进没有对齐：这一行不是上一层的键"),
+    ("expected <block end>, but found", "缩进没有对齐"),
+    ("did not find expected '-' indicator", "缩进没有对齐：列表的各项应以“- ”开头并对齐"),
+    ("found unexpected end of stream", "文件意外结束：引号或括号没有闭合"),
+    (
+        "found unknown escape character",
+        "双引号中有不认识的转义字符（反斜杠请写成 \\\\，或改用单引号）",
+    ),
+    ("found undefined alias", "引用了没有定义的别名（*）"),
+    ("found unexpected ':'", "这里不能有冒号"),
+    ("while scanning a plain scalar", "读取文字时"),
+    ("while scanning a quoted scalar", "读取引号中的文字时"),
+    ("while parsing a quoted scalar", "读取引号中的文字时"),
+    ("while scanning a simple key", "读取键时"),
+    ("while parsing a block mapping", "读取键和值时"),
+    ("while parsing a block collection", "读取列表时"),
+    ("while parsing a flow sequence", "读取方括号中的列表时"),
+    ("while parsing a flow mapping", "读取花括号中的内容时"),
+    ("while scanning an alias", "读取别名时"),
+    ("while scanning an anchor", "读取锚点时"),
+)
+
+
+def _chinese(message: str) -> str:
+    for english, chinese in _YAML_WORDS:
+        if message.startswith(english):
+            return chinese
+    return message
+
+
 def _syntax_problem(exc: yaml.YAMLError, text: str, name: str) -> Problem:
     """libyaml's error as one line, `stats.yaml:3:5: YAML 格式错误：…` (its own message spans
     several lines and names "<unicode string>" instead of the file)."""
@@ -86,9 +130,9 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, name: str) -> Problem:
         mark = exc.problem_mark or exc.context_mark
         if mark is not None:
             line, column = mark.line + 1, mark.column + 1
-        reason = exc.problem or exc.context or "格式错误"
+        reason = _chinese(exc.problem or exc.context or "格式错误")
         if exc.context and exc.problem:
-            reason = f"{exc.problem}（{exc.context}）"
+            reason = f"{reason}（{_chinese(exc.context)}）"
     elif isinstance(exc, yaml.reader.ReaderError):
         # A character YAML does not allow (a control character): located by searching for it,
         # since libyaml counts its position in bytes and PyYAML's own reader in characters.

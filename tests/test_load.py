@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -211,3 +212,22 @@ def test_deep_nesting_is_refused(tmp_path):
 def test_tags_are_refused(tmp_path):
     [line] = problems(write(tmp_path, "agency: !!python/object:os.system x\n"))
     assert "不支持的 YAML 标签" in line or "YAML" in line
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("agency: x\n\tyear: 2023\n", "用了制表符（Tab）缩进"),
+        ("agency: [x\n", "方括号没有闭合"),
+        ("a: b: c\n", "这里不能有冒号"),
+        ('agency: "a\\q"\n', "不认识的转义字符"),
+    ],
+)
+def test_yaml_syntax_errors_are_said_in_chinese(tmp_path, text, words):
+    path = tmp_path / "stats.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_stats(path)
+    message = str(caught.value)
+    assert words in message and "\n" not in message
+    assert not re.search(r"[A-Za-z]{4,} [a-z]{3,}", message.split("YAML 格式错误：")[1])
