@@ -108,6 +108,11 @@ CODES: dict[str, Code] = {
         # The document as a whole (drafter verify)
         _code("E-DOC-PARTS", "N-4", "前言所说的部分数或部分名称与正文标题不符"),
         _code("E-DOC-PERIOD", "N-5", "统计期限或报告年度与统计年度不符"),
+        _code(
+            "E-DOC-AGENCY",
+            "DESIGN",
+            "文档标题中的发布机关与统计文件的不是同一个机关（用错了统计文件）",
+        ),
         _code("W-DOC-PERIOD-MISSING", "N-5", "没有写明统计期限"),
         _code("E-DOC-BASIS", "N-6", "引用了已被替代的格式依据〔2019〕60号"),
         _code("W-DOC-BASIS-MISSING", "N-6", "未引用格式依据国办公开办函〔2021〕30号"),

@@ -1469,6 +1469,18 @@ def verify_report(
     from drafter.quantities import quantities
 
     layout = layout or load_layout(stats.format)
+    other = _another_agency(report.agency, stats.agency)
+    if other:
+        # Checked against another body's statistics, every number would be "wrong": one
+        # clear finding instead of fifty.
+        return [
+            Finding(
+                "E-DOC-AGENCY",
+                f"文档的发布机关“{report.agency}”与统计文件的“{stats.agency}”不是同一个机关："
+                "是否用错了统计文件？其余内容未核对",
+                Location(section="标题", text=report.agency, file=file),
+            )
+        ]
     _check_number_count(report, file)
     verifier = Verifier(stats, layout, quantities(stats, layout), previous)
     drafters = (rp.OFFLINE, rp.EDITOR, rp.DOCUMENT)
@@ -1506,6 +1518,24 @@ def verify_report(
     if report.front_matter:
         findings.append(_front_matter_skipped(report.front_matter, file))
     return sort_findings(findings)
+
+
+_PLACE = re.compile(r"^.{2,8}?(?:自治区|自治州|省|市|州|盟|地区|县|区|旗|镇|乡|街道)")
+
+
+def _another_agency(written: str, stated: str) -> bool:
+    """Whether a report's title names another body than its statistics: their place names
+    differ (泉州市… and 厦门市…; 福建省泉州市… names 泉州市 too), or, without place names,
+    they share under half their characters. An abbreviation (科技局 for 科学技术局) is the
+    same body."""
+    written, stated = written.strip(), stated.strip()
+    if not written or not stated or written in stated or stated in written:
+        return False
+    places = _PLACE.match(written), _PLACE.match(stated)
+    if places[0] and places[1]:
+        return places[0].group() not in stated and places[1].group() not in written
+    shared = len(set(written) & set(stated)) / min(len(set(written)), len(set(stated)))
+    return shared < 0.5
 
 
 def _check_number_count(report: rp.Report, file: str | None) -> None:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import SAMPLE, base_data, dump_yaml
 from docx import Document
 from docx_edits import insert_tracked
@@ -212,3 +213,21 @@ def test_a_document_with_thousands_of_findings_lists_the_first_and_counts_the_re
     assert 0 < listed <= SHOWN_FINDINGS + 1
     as_json = json.loads(run("verify", page, "--stats", SAMPLE, "--json").stdout)
     assert sum(f["code"] == "E-NUM-MISMATCH" for f in as_json["findings"]) >= SHOWN_FINDINGS + 40
+
+
+def test_another_bodys_statistics_give_one_clear_finding(tmp_path: Path, sample_draft: Path):
+    """The sample (泉州市科学技术局) against 厦门市科学技术局's statistics: one finding that
+    says so, not a mismatch for every number."""
+    data = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
+    data["agency"] = "厦门市科学技术局"
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = run("verify", sample_draft, "--stats", other, "--json")
+    assert result.exit_code == 1
+    found = json.loads(result.stdout)["findings"]
+    assert [f["code"] for f in found] == ["E-DOC-AGENCY"]
+    assert "泉州市科学技术局" in found[0]["message"] and "厦门市科学技术局" in found[0]["message"]
+    data["agency"] = "泉州市科技局"  # the same body, abbreviated: verified as usual
+    other.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    same = json.loads(run("verify", sample_draft, "--stats", other, "--json").stdout)
+    assert "E-DOC-AGENCY" not in [f["code"] for f in same["findings"]]
