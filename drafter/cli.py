@@ -828,7 +828,8 @@ def extract(
         ),
     ],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="写出的统计文件（.yaml）")
+        Path | None,
+        typer.Option("-o", "--output", help="写出的统计文件（.yaml；- 或不给表示输出到屏幕）"),
     ] = None,
     agency: Annotated[
         str | None, typer.Option("--agency", help="发布机关（标题中读不出时）")
@@ -844,6 +845,8 @@ def extract(
     from drafter.extract import extracted_stats, to_yaml
     from drafter.files import check_writable, write_atomic
 
+    if output is not None and str(output) == "-":  # as `init -o -`: to the screen
+        output = None
     if output is not None:
         if output.suffix.lower() not in (".yaml", ".yml"):
             raise InputError(f"{output}: 统计文件的扩展名应为 .yaml", code="E-USAGE")

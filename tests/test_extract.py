@@ -441,3 +441,14 @@ def test_extract_writes_amounts_as_plain_numbers(tmp_path):
     out = tmp_path / "again.yaml"
     out.write_text(text, encoding="utf-8")
     assert load_stats(out).processing_fees.notified_yuan == Decimal("12.5")
+
+
+def test_extract_to_the_screen_with_dash_as_init_does(tmp_path):
+    report = write_report(tmp_path, load_stats(SAMPLE), ".docx")
+    result = runner.invoke(app, ["extract", str(report), "-o", "-"])
+    assert result.exit_code == 0, result.output
+    assert (
+        result.stdout.startswith("# 由 drafter extract")
+        and "agency: 泉州市科学技术局" in result.stdout
+    )
+    assert not (tmp_path / "-").exists() and not Path("-").exists()
