@@ -437,6 +437,7 @@ def draft(
     written = _write_report(report, output, md, html, force)
     for path in written:
         err.print(f"已写出 {_shown(path)}")
+    _print_gaps(report)
     from drafter.draft import MISSING_DATE
 
     if report.cover_letter is not None and report.cover_letter.date == MISSING_DATE:
@@ -446,6 +447,22 @@ def draft(
                 style="yellow",
             )
         )
+
+
+_GAP = re.compile(r"【待补充[^】]*】")
+
+
+def _print_gaps(report: Any) -> None:
+    """After drafting, every 【待补充…】 left for the clerk, by part: "还有 5 处待补充：…"."""
+    gaps: list[str] = []
+    for heading, _number, paragraph in report.located_paragraphs():
+        for match in _GAP.finditer(paragraph.text):
+            gaps.append(f"{heading or '前言'}：{match.group()}")
+    if not gaps:
+        return
+    err.print(Text(f"还有 {len(gaps)} 处待补充（请经办人填写后再提交）：", style="yellow"))
+    for gap in gaps:
+        err.print(Text(f"  {one_line(gap)}", style="yellow"))
 
 
 def _drafter(

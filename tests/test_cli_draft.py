@@ -193,3 +193,23 @@ def test_temporary_files_left_by_a_killed_write_are_removed_by_the_next(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == sorted(
         [alive.name, other.name]
     )
+
+
+def test_the_gaps_left_for_the_clerk_are_listed_after_drafting(tmp_path: Path):
+    """Without notes the parts that need the clerk's words carry 【待补充…】, and draft lists
+    each with its part; the sample, with notes for those parts, has none to list."""
+    data = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
+    data.pop("notes", None)
+    data.pop("facts", None)
+    stats = tmp_path / "stats.yaml"
+    stats.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "report.docx"
+    result = run("draft", stats, "-o", out, "--allow-errors")
+    assert result.exit_code == 0, result.output
+    texts = [p.text for p in Document(str(out)).paragraphs]
+    gaps = sum(t.count("【待补充") for t in texts)
+    assert gaps >= 4
+    assert f"还有 {gaps} 处待补充" in result.output
+    assert "（三）政府信息管理方面：【待补充：" in result.output
+    sample = run("draft", SAMPLE, "-o", tmp_path / "sample.docx", "--allow-errors")
+    assert sample.exit_code == 0 and "处待补充" not in sample.output
