@@ -449,6 +449,17 @@ def draft(
         )
 
 
+def _columns(table: Table, *columns: str | tuple[str, int]) -> None:
+    """Columns of a summary table: a plain header keeps its cells on one line; a (header,
+    ratio) column shares the remaining width and wraps its text, never cutting it with "…"."""
+    for column in columns:
+        if isinstance(column, str):
+            table.add_column(column, no_wrap=True)
+        else:
+            header, ratio = column
+            table.add_column(header, ratio=ratio, overflow="fold")
+
+
 _GAP = re.compile(r"【待补充[^】]*】")
 
 
@@ -943,15 +954,15 @@ def audit(
         payload = {"reports": [r.to_dict() for r in results], "totals": summary}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
-        table = Table(title=f"审核 {len(results)} 份报告", title_justify="left", show_lines=True)
-        for header in ("报告", "机关", "年度", "错误", "警告", "最严重的问题"):
-            table.add_column(header)
+        table = Table(
+            title=f"审核 {len(results)} 份报告", title_justify="left", show_lines=True, expand=True
+        )
+        _columns(table, ("报告", 2), ("机关", 2), "年度", "错误", "警告", ("最严重的问题", 4))
         for row in iter_rows(results):
             table.add_row(*(Text(cell) for cell in row))
         out.print(table)
-        codes = Table(title="各类问题", title_justify="left")
-        for header in ("代码", "级别", "报告数", "处数", "含义"):
-            codes.add_column(header)
+        codes = Table(title="各类问题", title_justify="left", expand=True)
+        _columns(codes, "代码", "级别", "报告数", "处数", ("含义", 1))
         for code, entry in summary["codes"].items():
             level = {"error": "错误", "warning": "警告", "advice": "提示"}[entry["severity"]]
             codes.add_row(
@@ -1004,15 +1015,13 @@ def codes(
         ]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
-    table = Table(title="检查发现的问题", title_justify="left", show_lines=False)
-    for header in ("代码", "级别", "规则", "含义"):
-        table.add_column(header)
+    table = Table(title="检查发现的问题", title_justify="left", show_lines=False, expand=True)
+    _columns(table, "代码", "级别", ("规则", 1), ("含义", 3))
     for c in CODES.values():
         table.add_row(c.code, c.severity.zh, ", ".join(c.rules), Text(c.title))
     out.print(table)
-    table = Table(title="输入错误（退出状态 2，不生成任何文件）", title_justify="left")
-    for header in ("代码", "含义"):
-        table.add_column(header)
+    table = Table(title="输入错误（退出状态 2，不生成任何文件）", title_justify="left", expand=True)
+    _columns(table, "代码", ("含义", 1))
     for code, title in INPUT_CODES.items():
         table.add_row(code, Text(title))
     table.add_row("E-INTERNAL", Text("drafter 内部错误（退出状态 3），详情写入日志文件"))

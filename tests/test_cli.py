@@ -203,3 +203,18 @@ def test_version_and_help():
     assert result.exit_code == 0
     for command in ("init", "check", "layouts", "codes", "schema"):
         assert command in result.output
+
+
+def test_summary_tables_wrap_their_text_instead_of_cutting_it():
+    """At 80 columns the meaning of every code is shown whole, wrapped over lines, never
+    cut with "…" (issue 12, item 10)."""
+    result = run("codes")
+    assert result.exit_code == 0
+    assert "…" not in result.output
+    cells = "".join(
+        line.split("│")[-2].strip() for line in result.output.splitlines() if line.count("│") >= 3
+    )
+    for info in CODES.values():
+        assert info.title.replace("“", "").replace("”", "")[-6:] in cells.replace("“", "").replace(
+            "”", ""
+        ), info.code
