@@ -211,3 +211,13 @@ def distinct_data() -> dict[str, Any]:
         "collected_yuan": 980,
     }
     return data
+
+
+@pytest.fixture
+def stub():  # type: ignore[no-untyped-def]
+    """The OpenAI-compatible stub server on 127.0.0.1 (tests/stub_openai.py), stopped after."""
+    from stub_openai import StubServer
+
+    server = StubServer().start()
+    yield server
+    server.stop()

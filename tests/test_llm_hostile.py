@@ -39,13 +39,6 @@ REQUESTS = "（二）依申请公开"
 runner = CliRunner()
 
 
-@pytest.fixture
-def stub():
-    server = StubServer().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture(autouse=True)
 def _no_limits_from_the_shell(monkeypatch):
     for name in ("DRAFTER_DEADLINE", "DRAFTER_DRAFT_DEADLINE", "DRAFTER_TIMEOUT"):

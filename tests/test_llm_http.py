@@ -31,13 +31,6 @@ MESSAGES = [
 runner = CliRunner()
 
 
-@pytest.fixture
-def stub():
-    server = StubServer().start()
-    yield server
-    server.stop()
-
-
 def spec_for(stub: StubServer, **overrides) -> ModelSpec:
     values = dict(
         id="stub",
