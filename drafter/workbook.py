@@ -27,6 +27,7 @@ openpyxl is imported inside the functions only: `drafter check stats.yaml` never
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import io
 import math
 import re
@@ -79,6 +80,7 @@ from drafter.yamlsource import PathKey
 
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
+    from openpyxl.styles import Alignment
     from openpyxl.workbook.workbook import Workbook
     from openpyxl.worksheet.datavalidation import DataValidation
     from openpyxl.worksheet.worksheet import Worksheet
@@ -126,8 +128,24 @@ _INFO_HEADER = ("分类", "项目", "填写内容", "说明")
 _YES, _NO = "是", "否"
 
 _FACT_KEYS: tuple[str, ...] = tuple(Fact.model_fields)  # id label value unit section parts …
+# The 事实 sheet's columns as written: what every row needs first, the optional after; each with
+# its Chinese header (read by either the header or the key below it, in any order).
+_FACT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("label", "名称"),
+    ("value", "数值"),
+    ("unit", "单位"),
+    ("section", "所属部分"),
+    ("approx", "近似说法\n（可选）"),
+    ("id", "编号（可不填）"),
+    ("parts", "组成部分（可选）"),
+    ("cell", "对应表格单元格（可选）"),
+)
+_FACT_WIDTHS = {"label": 40, "value": 10, "unit": 8, "section": 28, "approx": 12, "id": 36}
+_FACT_WIDTHS |= {"parts": 36, "cell": 40}
 _NOTE_KEYS = ("section", "text")
+_NOTE_COLUMNS: tuple[tuple[str, str], ...] = (("section", "部分"), ("text", "素材"))
 _SECTIONS: tuple[str, ...] = get_args(SectionId)
+FACT_ROWS = 200  # input rows styled and validated on 事实 and 素材 (at least; more when filled)
 _UNITS = ("条", "件", "份", "期", "次", "个", "场", "人次", "万元", "元", "%")
 
 
@@ -198,14 +216,42 @@ def _blank_stats(layout: Layout, agency: str | None, year: int | None) -> Stats:
     )
 
 
-def _section_titles(layout: Layout) -> dict[str, str]:
-    """Section id → its title in this layout (主动公开, 存在的主要问题及改进情况 …)."""
-    titles: dict[str, str] = {}
+def part_names(layout: Layout) -> dict[str, str]:
+    """Section id → the Chinese name a clerk picks for a fact or a note in this layout:
+    overall.proactive → （一）主动公开, problems → 存在的主要问题及改进情况. A part's number
+    is left off where it differs between layouts (五、 or 六、存在的主要问题…)."""
+    names: dict[str, str] = {}
     for section in layout.sections:
-        titles[section.id] = section.title
+        names[section.id] = section.title
         for sub in section.subsections:
-            titles[sub.id] = sub.title
-    return {s: titles.get(s, s) for s in _SECTIONS}
+            names[sub.id] = sub.heading
+    return {s: names.get(s, s) for s in _SECTIONS}
+
+
+# A part's number in front of its name: （一） (一) 一、 1. 六．
+_PART_NUMBER = re.compile(r"^(?:（[一二三四五六七八九十\d]+）|[一二三四五六七八九十\d]+[、.])")
+
+
+def _part_key(text: str) -> str:
+    """A part's name as compared: no spaces, one form of brackets, no number, no 方面, and
+    codes in lower case (（一）主动公开方面, (一) 主动公开, 主动公开 and 一、主动公开 are one)."""
+    key = _PART_NUMBER.sub("", normalise(text))
+    return key.removesuffix("方面").lower()
+
+
+@cache
+def _part_lookup() -> dict[str, str]:
+    """Every name a part may be written by → its section id: the code (overall.proactive),
+    and the title, heading and aliases of the part in every layout."""
+    lookup = {_part_key(s): s for s in _SECTIONS}
+    for layout_id in layout_ids():
+        for section in load_layout(layout_id).sections:
+            names = [(section.id, n) for n in (section.title, section.heading, *section.aliases)]
+            names += [(sub.id, n) for sub in section.subsections for n in (sub.title, sub.heading)]
+            for section_id, name in names:
+                if section_id in _SECTIONS:
+                    lookup.setdefault(_part_key(name), section_id)
+    return lookup
 
 
 # ---- writing ------------------------------------------------------------------------------
@@ -546,10 +592,7 @@ def _info_sheet(
             _put_text(cell, value)
         else:
             cell.value = value
-        if path != ("year",):
-            cell.number_format = "@"  # typed digits (邮政编码, 电话) stay text
-        cell.font, cell.border, cell.fill = st.font, st.border, st.input
-        cell.alignment, cell.protection = st.left, st.unlocked
+        _input_cell(cell, st, text=path != ("year",))  # 邮政编码, 电话 typed as digits stay text
         if path == ("format",):
             choose_layout.add(cell)
         elif path[-1] == "rulemaking_power":
@@ -568,84 +611,108 @@ def _info_sheet(
     _protect(ws)
 
 
-def _keyed_header(ws: Worksheet, st: _Styles, labels: list[str], keys: tuple[str, ...]) -> None:
-    """Two header rows: the Chinese name of each column, then its key (read by the key)."""
-    for c, (label, key) in enumerate(zip(labels, keys, strict=True), start=1):
+def _keyed_header(ws: Worksheet, st: _Styles, columns: tuple[tuple[str, str], ...]) -> None:
+    """Two header rows: the Chinese name of each column, then its key in small grey type
+    (read by either; a clerk may delete the row of keys)."""
+    for c, (key, label) in enumerate(columns, start=1):
         cell = ws.cell(TOP + 1, c)
         _put_text(cell, label)
         cell.font, cell.alignment, cell.fill, cell.border = st.bold, st.center, st.head, st.border
         cell = ws.cell(TOP + 2, c)
         _put_text(cell, key)
         cell.font, cell.alignment, cell.fill, cell.border = st.key, st.center, st.head, st.border
-    ws.freeze_panes = _ref(TOP + 3, 1)
+    lines = max(
+        _lines(label, ws.column_dimensions[_letter(c)].width or 10)
+        for c, (_, label) in enumerate(columns, start=1)
+    )
+    ws.row_dimensions[TOP + 1].height = LINE * lines + 8
+    ws.freeze_panes = _ref(TOP + 3, 2)  # the headers, and the first column (名称, 部分)
 
 
-def _facts_sheet(wb: Workbook, stats: Stats, st: _Styles) -> None:
+def _input_cell(cell: Cell, st: _Styles, *, text: bool, alignment: Alignment | None = None) -> None:
+    """The look of a cell to fill in, as on the tables: pale yellow, framed, unlocked."""
+    cell.font, cell.border, cell.fill = st.font, st.border, st.input
+    cell.alignment = alignment or st.left
+    cell.protection = st.unlocked
+    if text:
+        cell.number_format = "@"  # typed digits (an id, a list of ids) stay text
+
+
+def _facts_sheet(wb: Workbook, layout: Layout, stats: Stats, st: _Styles) -> None:
     ws = wb.create_sheet(FACTS_SHEET)
-    widths = {"id": 30, "label": 40, "value": 10, "unit": 8, "section": 20, "parts": 40}
-    widths |= {"cell": 34, "approx": 8}
-    for c, key in enumerate(_FACT_KEYS, start=1):
-        ws.column_dimensions[_letter(c)].width = widths.get(key, 14)
+    keys = [key for key, _ in _FACT_COLUMNS]
+    for c, key in enumerate(keys, start=1):
+        ws.column_dimensions[_letter(c)].width = _FACT_WIDTHS[key]
+    names = part_names(layout)
     _heading_rows(
         ws,
         st,
         "事实：正文中陈述的数",
-        "每行一个数。id 用点分的英文名（如 proactive.items），在文件内唯一；section 填部分编号"
-        "（见“说明”表）；parts 填相加应等于本数的事实编号，用逗号分隔；cell 填本数重述的表格单元格"
-        "（如 proactive.normative_documents.in_force）；approx 填近似说法（多、余、近、约…）。",
-        len(_FACT_KEYS),
+        "每行一个数：填名称、数值、单位，所属部分从下拉列表中选择（如“"
+        + names["overall.proactive"]
+        + "”）。编号可以不填，读取时按名称自动编号；要在素材中用 {编号} 引用这个数，或在"
+        "“组成部分”中列出它时才需要填（英文字母、数字、下划线，可用点分段，如 proactive.items，"
+        "本表内不得重复）。组成部分：相加应等于本数的各个数的编号，用逗号分隔；对应表格单元格："
+        "本数重述的统计表格数（如 proactive.normative_documents.in_force）；近似说法：800多条"
+        "填数值 800、近似说法“多”。",
+        len(keys),
     )
-    labels = [_describe(Fact.model_fields[k])[0] for k in _FACT_KEYS]
-    _keyed_header(ws, st, labels, _FACT_KEYS)
+    _keyed_header(ws, st, _FACT_COLUMNS)
     number = _validation("money")
     number.error = "请填写非负数。"
-    section = _list_validation(list(_SECTIONS), strict=False, title="部分编号")
+    section = _list_validation(list(names.values()), strict=True, title="所属部分")
     unit = _list_validation(list(_UNITS), strict=False, title="单位")
     approx_values = list(get_args(get_args(Fact.model_fields["approx"].annotation)[0]))
     approx = _list_validation(approx_values, strict=True, title="近似说法")
     first = TOP + 3
-    rows = max(len(stats.facts) + 50, 200)
-    for c, key in enumerate(_FACT_KEYS, start=1):
+    rows = max(len(stats.facts) + 50, FACT_ROWS)
+    for c, key in enumerate(keys, start=1):
         span = f"{_letter(c)}{first}:{_letter(c)}{first + rows - 1}"
         check = {"value": number, "section": section, "unit": unit, "approx": approx}.get(key)
         if check is not None:
             check.add(span)
     _add_validations(ws, number, section, unit, approx)
     _page(ws, landscape=True, one_page=False)
-    for i, fact in enumerate(stats.facts):
+    ws.print_title_rows = f"{TOP + 1}:{TOP + 2}"
+    for i in range(rows):
         row = first + i
+        fact = stats.facts[i] if i < len(stats.facts) else None
         lines = 1
-        for c, key in enumerate(_FACT_KEYS, start=1):
-            value = getattr(fact, key)
+        for c, key in enumerate(keys, start=1):
             cell = ws.cell(row, c)
+            number = key == "value"
+            _input_cell(cell, st, text=not number, alignment=st.center if number else None)
+            if fact is None:
+                continue
+            value = getattr(fact, key)
             if key == "parts":
                 value = ", ".join(value) or None
+            elif key == "section":
+                value = names.get(value, value)
             if isinstance(value, str):
                 _put_text(cell, value)
-                lines = max(lines, _lines(value, widths.get(key, 14)))
+                lines = max(lines, _lines(value, _FACT_WIDTHS[key]))
             else:
                 _put_number(cell, value)
-            cell.font, cell.border = st.font, st.border
-            cell.alignment = st.left if key != "value" else st.center
         ws.row_dimensions[row].height = LINE * lines + 6
 
 
 def _notes_sheet(wb: Workbook, layout: Layout, stats: Stats, st: _Styles) -> None:
     ws = wb.create_sheet(NOTES_SHEET)
-    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["A"].width = 28
     ws.column_dimensions["B"].width = 100
-    titles = _section_titles(layout)
+    names = part_names(layout)
     _heading_rows(
         ws,
         st,
         "素材：各部分要写的内容",
-        "一行一段素材，section 填部分编号（"
-        + "、".join(f"{s} {t}" for s, t in titles.items())
-        + "）。素材是起草的材料，不是给起草者的指令；可以用 {事实编号} 引用“事实”表中的数。",
+        "一行一段素材，同一部分可以写多行；“部分”从下拉列表中选择（"
+        + "、".join(names.values())
+        + "）。素材是起草的材料，不是给起草者的指令；可以用 {编号} 引用“事实”表中填了编号的数。",
         2,
     )
-    _keyed_header(ws, st, ["部分", "素材"], _NOTE_KEYS)
-    sections = _list_validation(list(_SECTIONS), strict=True, title="部分编号")
+    _keyed_header(ws, st, _NOTE_COLUMNS)
+    sections = _list_validation(list(names.values()), strict=True, title="部分")
     first = TOP + 3
     rows: list[tuple[str, str]] = []
     for section, value in stats.notes.items():
@@ -653,18 +720,22 @@ def _notes_sheet(wb: Workbook, layout: Layout, stats: Stats, st: _Styles) -> Non
         rows += [(section, str(item)) for item in items]
     if not rows:  # the template: one empty row per section, so that clerks see them all
         rows = [(s, "") for s in _SECTIONS]
-    for i, (section, text) in enumerate(rows):
+    count = max(len(rows) + 50, FACT_ROWS)
+    for i in range(count):
         row = first + i
-        _put_text(ws.cell(row, 1), section)
+        _input_cell(ws.cell(row, 1), st, text=True, alignment=st.top_left)
+        _input_cell(ws.cell(row, 2), st, text=True, alignment=st.top_left)
+        if i >= len(rows):
+            continue
+        section, text = rows[i]
+        _put_text(ws.cell(row, 1), names.get(section, section))
         if text:
             _put_text(ws.cell(row, 2), text)
-        for c in (1, 2):
-            ws.cell(row, c).font = st.font
-            ws.cell(row, c).alignment = st.top_left
         ws.row_dimensions[row].height = LINE * min(_lines(text, 100), 30) + 6
-    sections.add(f"A{first}:A{first + max(len(rows) + 50, 200) - 1}")
+    sections.add(f"A{first}:A{first + count - 1}")
     _add_validations(ws, sections)
     _page(ws, landscape=False, one_page=False)
+    ws.print_title_rows = f"{TOP + 1}:{TOP + 2}"
 
 
 def _help_sheet(wb: Workbook, layout: Layout, st: _Styles) -> None:
@@ -702,11 +773,20 @@ def _help_sheet(wb: Workbook, layout: Layout, st: _Styles) -> None:
         ("基本信息", "版式、发布机关、统计年度必填；机关性质、发布网站、联系方式、报送函可选。"),
         (
             "事实",
-            "正文中陈述的每一个数一行：id、label、value、unit、section 必填，"
-            "parts（逗号分隔）、cell、approx 可选。",
+            "正文中陈述的每一个数一行：名称、数值、单位、所属部分必填；近似说法、编号、"
+            "组成部分（编号用逗号分隔）、对应表格单元格可选。编号不填时按所属部分和名称自动编号"
+            "（如 proactive.f3a9c1e）；素材要用 {编号} 引用的数、组成部分列出的数须填编号。",
         ),
         ("素材", "各部分要写的内容，一行一段；同一部分可以有多行。"),
-        ("部分编号", "；".join(f"{s}：{t}" for s, t in _section_titles(layout).items())),
+        (
+            "部分",
+            "“事实”的所属部分和“素材”的部分从下拉列表中选择："
+            + "、".join(part_names(layout).values())
+            + "。写成“（一）主动公开方面”“一、主动公开”“(一)主动公开”也可以；YAML 统计文件的"
+            "英文编号也照样读取："
+            + "；".join(f"{t}＝{s}" for s, t in part_names(layout).items())
+            + "。",
+        ),
         ("单位", "、".join(_UNITS)),
     ]
     ws.cell(1, 1, "说明").font = st.title
@@ -740,7 +820,7 @@ def workbook_bytes(
     _info_sheet(wb, stats, agency, year, st)
     for table in layout.tables.values():
         _table_sheet(wb, layout, table, stats, st)
-    _facts_sheet(wb, stats, st)
+    _facts_sheet(wb, layout, stats, st)
     _notes_sheet(wb, layout, stats, st)
     _help_sheet(wb, layout, st)
     wb.active = 0
@@ -1503,20 +1583,67 @@ def _read_info(book: _Book, data: dict[str, Any]) -> None:
         _set(data, path, value)
 
 
+def _header_key(text: str) -> str:
+    """A column header as compared: 编号（可不填） is 编号, ID is id."""
+    return re.sub(r"（[^（）]*）$", "", normalise(text)).lower()
+
+
+def _header_names(columns: tuple[tuple[str, str], ...], *more: tuple[str, str]) -> dict[str, str]:
+    """Every header a column may have → its key: the key itself and its Chinese names."""
+    names = {_header_key(key): key for key, _ in columns}
+    for key, label in (*columns, *more):
+        names.setdefault(_header_key(label), key)
+    return names
+
+
+# Headers of the 事实 sheet in earlier workbooks (the field descriptions) and a few synonyms.
+_FACT_HEADERS = _header_names(
+    _FACT_COLUMNS,
+    *((k, _describe(Fact.model_fields[k])[0]) for k in _FACT_KEYS),
+    ("id", "事实编号"),
+    ("label", "事项"),
+    ("section", "部分"),
+)
+_NOTE_HEADERS = _header_names(_NOTE_COLUMNS, ("section", "所属部分"), ("text", "内容"))
+
+
+def _columns_row(
+    grid: Grid, names: dict[str, str], required: tuple[str, ...]
+) -> tuple[int, dict[str, int]] | None:
+    """The header row and the column of each key: the first row naming every required column,
+    or the last of consecutive such rows (the Chinese names, then the keys below them)."""
+    found: tuple[int, dict[str, int]] | None = None
+    for r, row in enumerate(grid):
+        columns: dict[str, int] = {}
+        for c, text in enumerate(row):
+            key = names.get(_header_key(text)) if text.strip() else None
+            if key is not None and key not in columns:
+                columns[key] = c
+        if all(k in columns for k in required):
+            found = (r, columns)
+        elif found is not None:
+            break
+    return found
+
+
 def _read_rows(
-    book: _Book, title: str, keys: tuple[str, ...], required: tuple[str, ...]
+    book: _Book, title: str, names: dict[str, str], required: tuple[str, ...]
 ) -> Iterator[dict[str, tuple[Any, str]]]:
-    """key → (value, cell) for every non-blank row below the row of keys."""
+    """key → (value, cell) for every non-blank row below the header rows."""
     ws = book.sheet(title)
     if ws is None:
         return
     grid = _grid(book, ws)
-    header = _header_row(grid, required)
+    header = _columns_row(grid, names, required)
     if header is None:
-        book.problem(f"找不到列名 {'、'.join(required)}", ws.title)
+        chinese: dict[str, str] = {}
+        for name, key in names.items():
+            if name != key:
+                chinese.setdefault(key, name)
+        shown = "”“".join(chinese.get(k, k) for k in required)
+        book.problem(f"找不到“{shown}”列（表头）", ws.title)
         return
-    start, _ = header
-    columns = {normalise(t): c for c, t in enumerate(grid[start]) if normalise(t) in keys}
+    start, columns = header
     for r in range(start + 1, len(grid)):
         values: dict[str, tuple[Any, str]] = {}
         for key, c in columns.items():
@@ -1527,22 +1654,47 @@ def _read_rows(
         yield values
 
 
-def _section_id(value: Any, titles: dict[str, str]) -> Any:
-    text = _text(value)
+def _part(book: _Book, raw: Any, ref: str, names: dict[str, str]) -> str | None:
+    """The section id of a part written by its Chinese name (（一）主动公开, with or without
+    its number, either form of brackets) or its code (overall.proactive); an unknown name is
+    reported at its cell. None for a blank cell."""
+    text = _text(raw)
     if text is None:
         return None
-    by_title = {normalise(t): s for s, t in titles.items()}
-    return by_title.get(normalise(text), text)
+    section = _part_lookup().get(_part_key(text))
+    if section is None:
+        book.problem(
+            f"不认识的部分“{clip(text, 40)}”，请从下拉列表中选择：{'、'.join(names.values())}",
+            ref,
+        )
+    return section
+
+
+def _fact_id(fact: dict[str, Any], taken: set[str]) -> str:
+    """An id for a fact written without one, from its part and label: the same row gives the
+    same id however rows are moved or inserted (proactive.f3a9c1e); a second fact of the same
+    part and label gets _2, and so on."""
+    section = fact.get("section")
+    prefix = section.rsplit(".", 1)[-1] if section in _SECTIONS else "fact"
+    label = normalise(str(fact.get("label", "")))
+    base = f"{prefix}.f{hashlib.sha256(label.encode()).hexdigest()[:6]}"
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}_{n}"
+    taken.add(candidate)
+    return candidate
 
 
 def _read_facts(book: _Book, layout: Layout, data: dict[str, Any]) -> None:
-    titles = _section_titles(layout)
+    names = part_names(layout)
     facts: list[dict[str, Any]] = []
-    for values in _read_rows(book, FACTS_SHEET, _FACT_KEYS, ("id", "value")):
+    label_cells: list[str] = []
+    for values in _read_rows(book, FACTS_SHEET, _FACT_HEADERS, ("label", "value")):
         index = len(facts)
         fact: dict[str, Any] = {}
-        first = next(iter(values.values()))[1]
-        book.cells[("facts", index)] = values.get("id", (None, first))[1]
+        label_cells.append(values["label"][1])
+        book.cells[("facts", index)] = values.get("id", values["label"])[1]
         for key, (raw, ref) in values.items():
             book.cells[("facts", index, key)] = ref
             if raw is _BAD:
@@ -1550,7 +1702,7 @@ def _read_facts(book: _Book, layout: Layout, data: dict[str, Any]) -> None:
             if key == "value":
                 value = _plain(raw)
             elif key == "section":
-                value = _section_id(raw, titles)
+                value = _part(book, raw, ref, names)
             elif key == "parts":
                 text = _text(raw)
                 value = [p for p in re.split(r"[,，、;；\s]+", text) if p] if text else None
@@ -1559,25 +1711,31 @@ def _read_facts(book: _Book, layout: Layout, data: dict[str, Any]) -> None:
             if value is not None:
                 fact[key] = value
         facts.append(fact)
+    taken = {str(f["id"]) for f in facts if "id" in f}
+    for index, fact in enumerate(facts):
+        if "id" not in fact:
+            fact["id"] = _fact_id(fact, taken)
+            book.cells[("facts", index)] = book.cells[("facts", index, "id")] = label_cells[index]
     data["facts"] = facts
 
 
 def _read_notes(book: _Book, layout: Layout, data: dict[str, Any]) -> None:
-    titles = _section_titles(layout)
+    names = part_names(layout)
     notes: dict[str, list[str]] = {}
-    for values in _read_rows(book, NOTES_SHEET, _NOTE_KEYS, _NOTE_KEYS):
+    for values in _read_rows(book, NOTES_SHEET, _NOTE_HEADERS, _NOTE_KEYS):
         raw_section, section_ref = values["section"]
         raw_text, text_ref = values["text"]
         text = _text(raw_text) if raw_text is not _BAD else None
         if text is None:
             continue  # a section listed without material
-        section = _section_id(raw_section, titles) if raw_section is not _BAD else None
+        section = _part(book, raw_section, section_ref, names) if raw_section is not _BAD else None
         if section is None:
-            book.problem("素材没有填写所属部分（section）", section_ref)
+            if _text(raw_section) is None:
+                book.problem("素材没有选择所属的部分", section_ref)
             continue
-        items = notes.setdefault(str(section), [])
-        book.cells.setdefault(("notes", str(section)), section_ref)
-        book.cells[("notes", str(section), len(items))] = text_ref
+        items = notes.setdefault(section, [])
+        book.cells.setdefault(("notes", section), section_ref)
+        book.cells[("notes", section, len(items))] = text_ref
         items.append(text)
     data["notes"] = {s: items[0] if len(items) == 1 else items for s, items in notes.items()}
 
@@ -1610,5 +1768,18 @@ def read_workbook(path: Path, name: str) -> tuple[dict[str, Any], dict[PathKey, 
     _read_facts(book, layout, data)
     _read_notes(book, layout, data)
     if book.problems:
-        raise InputError(book.problems)
+        raise InputError(book.problems + _also_invalid(book, data))
     return data, book.cells
+
+
+def _also_invalid(book: _Book, data: dict[str, Any]) -> list[Problem]:
+    """What the statistics model finds besides the cells already reported (a year written
+    二〇二三 beside an unknown part): the clerk corrects the workbook once, not twice."""
+    from drafter.load import stats_from_data
+
+    try:
+        stats_from_data(data, {}, book.name, cells=book.cells)
+    except InputError as exc:
+        reported = {p.path for p in book.problems}
+        return [p for p in exc.problems if p.path not in reported]
+    return []

@@ -94,13 +94,23 @@ def test_distinct_cells_round_trip_exactly(tmp_path: Path, layout: str):
     assert back.format == layout
 
 
-def test_sample_round_trips_exactly(tmp_path: Path):
-    stats = load_stats(SAMPLE)
-    back = load_stats(write(tmp_path, stats))
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_sample_round_trips_exactly(tmp_path: Path, layout: str):
+    stats = load_stats(SAMPLE).model_copy(update={"format": layout})
+    path = write(tmp_path, stats)
+    back = load_stats(path)
     assert back.model_dump() == stats.model_dump()
     assert back.facts and back.notes and back.cover_letter is not None
     assert back.contact.postal_code == "350000"
     assert back.review_litigation.review.upheld is None  # the sample's blank cells stay blank
+    # Parts are written by the layout's Chinese names, never by their codes.
+    wb = openpyxl.load_workbook(path)
+    facts, notes = wb["事实"], wb["素材"]
+    col = column(facts, "section")
+    written = [facts[f"{col}{5 + i}"].value for i in range(len(stats.facts))]
+    assert set(written) <= set(PARTS[layout]) and PARTS[layout][3] in written
+    written = [notes[f"A{r}"].value for r in range(5, notes.max_row + 1) if notes[f"B{r}"].value]
+    assert set(written) <= set(PARTS[layout]) and "存在的主要问题及改进情况" in written
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -553,18 +563,22 @@ def test_problems_outside_the_tables_point_at_cells(tmp_path: Path):
 
     def change(wb: openpyxl.Workbook) -> None:
         wb["基本信息"]["C6"] = "二〇二三"  # 统计年度
-        wb["事实"]["E5"] = "主动公开之外"  # the first fact's section
+        wb["事实"][f"{column(wb['事实'], 'section')}5"] = "主动公开之外"  # the first fact's part
+        wb["事实"][f"{column(wb['事实'], 'value')}6"] = "四"
 
     lines = problems(edit(path, change))
+    # All at once: the unknown part (found reading the sheet) and what the model finds.
     assert any(ln.startswith(f"{path} 基本信息!C6: 需要四位数的统计年度") for ln in lines), lines
-    assert any(ln.startswith(f"{path} 事实!E5: 取值须为") for ln in lines), lines
+    assert any(ln.startswith(f"{path} 事实!D5: 不认识的部分“主动公开之外”") for ln in lines), lines
+    assert any(ln.startswith(f"{path} 事实!B6: ") for ln in lines), lines
+    assert len(lines) == 3, lines
 
 
 def test_sections_may_be_written_by_their_titles(tmp_path: Path):
     stats = load_stats(SAMPLE)
 
     def change(wb: openpyxl.Workbook) -> None:
-        wb["事实"]["E5"] = "主动公开方面"  # the seven-part layout's title of overall.proactive
+        wb["事实"]["D5"] = "主动公开方面"  # the seven-part layout's title of overall.proactive
         wb["基本信息"]["C8"] = "否"
 
     back = load_stats(edit(write(tmp_path, stats), change))
@@ -581,6 +595,241 @@ def test_findings_on_facts_and_notes_point_at_cells(tmp_path: Path):
     assert blank.location.cell == "四!A6"
     postcode = next(f for f in found if f.code == "W-CONTACT-POSTCODE")
     assert postcode.location.cell is not None and postcode.location.cell.startswith("基本信息!C")
+
+
+# ---- 事实 and 素材: parts by their Chinese names, ids optional ------------------------------
+
+PARTS = {
+    "gov-info-disclosure-2021": [
+        "总体情况",
+        "（一）主动公开",
+        "（二）依申请公开",
+        "（三）政府信息管理",
+        "（四）政府信息公开平台建设",
+        "（五）监督保障",
+        "存在的主要问题及改进情况",
+        "其他需要报告的事项",
+    ],
+    "gov-info-disclosure-2021-seven-part": [
+        "总体情况",
+        "（一）主动公开方面",
+        "（二）依申请公开方面",
+        "（三）政府信息管理方面",
+        "（四）政府信息公开平台建设",
+        "（五）监督保障方面",
+        "存在的主要问题及改进情况",
+        "其他需要报告的事项",
+    ],
+}
+FACT_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*")  # the stats schema's
+
+
+def column(ws: Worksheet, key: str) -> str:
+    """The letter of the column whose key (the grey row under the headers) is `key`."""
+    for cell in ws[TOP + 2]:
+        if cell.value == key:
+            return get_column_letter(cell.column)
+    raise AssertionError(f"{ws.title} has no column {key}")
+
+
+def with_fact_and_note(layout: str = LAYOUTS[0]) -> Stats:
+    data = set_in(base_data(), "format", layout)
+    data["facts"] = [
+        {"id": "requests.received", "label": "收到申请", "value": 3, "unit": "件",
+         "section": "overall.requests", "cell": "applications.new_received.total"},
+    ]  # fmt: skip
+    data["notes"] = {"other": "本年度无其他需要报告的事项。"}
+    return load_data(data)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_the_part_column_offers_the_layouts_chinese_names(layout: str):
+    wb = openpyxl.load_workbook(io.BytesIO(workbook_bytes(load_layout(layout), year=2024)))
+    for title in ("事实", "素材"):
+        ws = wb[title]
+        col = column(ws, "section")
+        [dv] = [
+            dv
+            for dv in ws.data_validations.dataValidation
+            if {f"{col}5", f"{col}204"} <= {c for r in dv.sqref.ranges for c in _cells(r.coord)}
+        ]
+        assert dv.type == "list" and dv.showErrorMessage, title
+        assert dv.formula1 == '"' + ",".join(PARTS[layout]) + '"', title
+        assert ws.cell(TOP + 1, column_index_from_string(col)).value in ("所属部分", "部分")
+    # The template lists every part in 素材, by its Chinese name, and loads with no notes.
+    notes = wb["素材"]
+    assert [notes.cell(r, 1).value for r in range(5, 13)] == PARTS[layout]
+    assert "编号可以不填" in wb["事实"]["A2"].value
+
+
+@pytest.mark.parametrize(
+    ("written", "section"),
+    [
+        ("（二）依申请公开", "overall.requests"),
+        ("(二)依申请公开", "overall.requests"),
+        ("  （二） 依申请公开\u3000", "overall.requests"),
+        ("二、依申请公开", "overall.requests"),
+        ("依申请公开", "overall.requests"),
+        ("（二）依申请公开方面", "overall.requests"),  # the seven-part layout's name
+        ("overall.requests", "overall.requests"),  # the code, as workbooks had it
+        (" Overall.Requests ", "overall.requests"),
+        ("（四）政府信息公开平台建设", "overall.platforms"),
+        ("一、总体情况", "overall"),
+        ("总体情况", "overall"),
+        ("五、存在的主要问题及改进情况", "problems"),
+        ("政府信息公开工作存在的主要问题及改进情况", "problems"),  # a layout's alias
+        ("其他需要报告的事项", "other"),
+    ],
+)
+def test_a_part_may_be_written_in_any_of_its_forms(tmp_path: Path, written: str, section: str):
+    stats = with_fact_and_note()
+
+    def change(wb: openpyxl.Workbook) -> None:
+        wb["事实"][f"{column(wb['事实'], 'section')}5"] = written
+        wb["素材"]["A5"] = written
+
+    back = load_stats(edit(write(tmp_path, stats), change))
+    assert back.facts[0].section == section
+    assert back.notes == {section: "本年度无其他需要报告的事项。"}
+
+
+@pytest.mark.parametrize(("sheet", "key"), [("事实", "section"), ("素材", "section")])
+def test_an_unknown_part_is_one_line_naming_sheet_and_cell(tmp_path: Path, sheet: str, key: str):
+    stats = with_fact_and_note()
+    path = write(tmp_path, stats)
+    cell = f"{column(openpyxl.load_workbook(path)[sheet], key)}5"
+    edit(path, lambda wb: wb[sheet].__setitem__(cell, "（六）宣传培训"))
+    with pytest.raises(InputError) as caught:
+        load_stats(path)
+    [problem] = caught.value.problems
+    assert problem.code == "E-STATS-VALUE"
+    assert str(problem) == (
+        f"{path} {sheet}!{cell}: 不认识的部分“（六）宣传培训”，请从下拉列表中选择："
+        + "、".join(PARTS[stats.format])
+    )
+    result = run("check", path)
+    assert result.exit_code == 2
+    assert f"{sheet}!{cell}: 不认识的部分" in result.output and "Traceback" not in result.output
+
+
+def old_style(path: Path, stats: Stats) -> Path:
+    """事实 and 素材 as drafter wrote them before parts had Chinese names: the columns in the
+    model's order under its descriptions, every id filled, parts by their codes."""
+
+    def change(wb: openpyxl.Workbook) -> None:
+        wb.remove(wb["事实"])
+        wb.remove(wb["素材"])
+        facts = wb.create_sheet("事实")
+        facts.append(["事实：正文中陈述的数"])
+        facts.append(["每行一个数。id 用点分的英文名（如 proactive.items），在文件内唯一"])
+        described = ["点分编号", "这个数是什么", "数值", "量词或单位", "所在的叙述部分"]
+        facts.append([*described, "相加应等于本数的事实编号", "近似说法", "本数重述的表格单元格"])
+        facts.append(["id", "label", "value", "unit", "section", "parts", "approx", "cell"])
+        for f in stats.facts:
+            parts = ", ".join(f.parts) or None
+            facts.append([f.id, f.label, f.value, f.unit, f.section, parts, f.approx, f.cell])
+        notes = wb.create_sheet("素材")
+        notes.append(["素材：各部分要写的内容"])
+        notes.append(["一行一段素材，section 填部分编号"])
+        notes.append(["部分", "素材"])
+        notes.append(["section", "text"])
+        for section, value in stats.notes.items():
+            for text in value if isinstance(value, list) else [value]:
+                notes.append([section, text])
+
+    return edit(path, change)
+
+
+def test_a_workbook_with_the_old_english_codes_still_loads(tmp_path: Path):
+    stats = load_stats(SAMPLE)
+    path = old_style(write(tmp_path, stats), stats)
+    assert openpyxl.load_workbook(path)["事实"]["E5"].value == "overall.proactive"
+    back = load_stats(path)
+    assert back.model_dump() == stats.model_dump()
+
+
+def test_the_row_of_keys_may_be_deleted(tmp_path: Path):
+    """A clerk deletes the grey row of English keys: the Chinese headers are enough."""
+    stats = load_stats(SAMPLE)
+    path = edit(
+        write(tmp_path, stats), lambda wb: [wb[t].delete_rows(TOP + 2) for t in ("事实", "素材")]
+    )
+    assert openpyxl.load_workbook(path)["事实"]["A4"].value == stats.facts[0].label
+    assert load_stats(path).model_dump() == stats.model_dump()
+
+
+def test_facts_without_ids_get_stable_unique_ids(tmp_path: Path):
+    data = base_data()
+    data["facts"] = [
+        {"id": "proactive.items", "label": "公开政府信息", "value": 15, "unit": "条",
+         "section": "overall.proactive", "parts": ["p.lead", "p.assist"]},
+        {"id": "p.lead", "label": "主（独）办", "value": 4, "unit": "条",
+         "section": "overall.proactive"},
+        {"id": "p.assist", "label": "协办", "value": 11, "unit": "条",
+         "section": "overall.proactive"},
+        {"id": "x1", "label": "会办", "value": 3, "unit": "件", "section": "overall.proactive"},
+        {"id": "x2", "label": "会办", "value": 2, "unit": "件", "section": "overall.proactive"},
+        {"id": "x3", "label": "会办", "value": 2, "unit": "件", "section": "overall.requests"},
+    ]  # fmt: skip
+    data["notes"] = {"overall.proactive": "公开政府信息{proactive.items}。"}
+    stats = load_data(data)
+    path = write(tmp_path, stats)
+
+    def clear_ids(wb: openpyxl.Workbook) -> None:
+        ws = wb["事实"]
+        for row in range(8, 11):  # keep the ids that parts and notes refer to
+            ws[f"{column(ws, 'id')}{row}"] = None
+
+    back = load_stats(edit(path, clear_ids))
+    ids = [f.id for f in back.facts]
+    assert ids[:3] == ["proactive.items", "p.lead", "p.assist"]  # explicit ids are kept
+    assert re.fullmatch(r"proactive\.f[0-9a-f]{6}", ids[3]), ids
+    assert ids[4] == ids[3] + "_2"  # the same part and label again
+    assert ids[5] == "requests." + ids[3].removeprefix("proactive.")  # another part
+    assert len(set(ids)) == len(ids) and all(FACT_ID.fullmatch(i) for i in ids)
+    expected = [f.model_dump(exclude={"id"}) for f in stats.facts]
+    assert [f.model_dump(exclude={"id"}) for f in back.facts] == expected
+    assert other_fields(back) | {"facts": None} == other_fields(stats) | {"facts": None}
+    assert check(back) == []
+    # A finding on such a fact points at its name, the id cell being empty.
+    assert back.cell_at(("facts", 3, "id")) == "事实!A8"
+
+    def insert_a_fact_above(wb: openpyxl.Workbook) -> None:
+        ws = wb["事实"]
+        ws.insert_rows(5)
+        for key, value in (("label", "新增"), ("value", 1), ("unit", "条")):
+            ws[f"{column(ws, key)}5"] = value
+        ws[f"{column(ws, 'section')}5"] = "（一）主动公开"
+
+    again = load_stats(edit(path, insert_a_fact_above))
+    assert [f.id for f in again.facts][1:] == ids  # moved rows keep their ids
+    assert re.fullmatch(r"proactive\.f[0-9a-f]{6}", again.facts[0].id)
+
+
+def test_fact_and_note_cells_look_like_the_tables_input_cells(tmp_path: Path):
+    stats = load_stats(SAMPLE)
+    wb = openpyxl.load_workbook(write(tmp_path, stats))
+    table_input, table_header = wb["三"]["D6"], wb["基本信息"]["A3"]
+    assert table_input.fill.fgColor.rgb.endswith("FFF8DC")
+    for title, columns, filled in (("事实", 8, len(stats.facts)), ("素材", 2, 15)):
+        ws = wb[title]
+        assert ws.freeze_panes == "B5"
+        for col in range(1, columns + 1):
+            header = ws.cell(TOP + 1, col)
+            assert header.font.b and header.fill.fgColor.rgb == table_header.fill.fgColor.rgb
+            assert header.border.bottom.style == "thin"
+            for row in (5, 4 + filled, 5 + filled, 204):  # filled rows, and blank rows to fill
+                cell = ws.cell(row, col)
+                where = f"{title}!{cell.coordinate}"
+                assert cell.fill.fill_type == table_input.fill.fill_type == "solid", where
+                assert cell.fill.fgColor.rgb == table_input.fill.fgColor.rgb, where
+                sides = (cell.border.left, cell.border.right, cell.border.top, cell.border.bottom)
+                assert all(side.style == "thin" for side in sides), where
+                assert cell.font.name == table_input.font.name, where
+                assert not cell.protection.locked, where
+        assert ws.cell(205, 1).fill.fill_type is None  # no further than the prepared rows
+    assert wb["事实"].column_dimensions["A"].width >= 30  # 名称
+    assert wb["素材"].column_dimensions["B"].width >= 80
 
 
 # ---- init, check, draft -------------------------------------------------------------------
