@@ -50,7 +50,8 @@ def self_name(stats: Stats) -> str:
     from the ending of its name (我局, 我委, 我办, 我区 …), else 本机关."""
     if stats.profile.self_name:
         return stats.profile.self_name
-    name = stats.agency.strip()
+    # 黔东南州人民政府（州政府办公室）: the remark in parentheses does not name the body
+    name = re.sub(r"[（(][^（）()]*[）)]$", "", stats.agency.strip()).strip()
     for ending, short in (
         ("街道办事处", "我街道"),
         ("人民政府办公室", "我办"),
@@ -76,7 +77,7 @@ def self_name(stats: Stats) -> str:
     ):
         if name.endswith(ending):
             return short
-    government = re.search(r"(省|市|县|区|旗|镇|乡)人民政府$", name)
+    government = re.search(r"(省|市|州|盟|县|区|旗|镇|乡)人民政府$", name)
     if government:
         return "我" + government.group(1)
     return "本机关"

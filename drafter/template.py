@@ -61,6 +61,7 @@ def _lines(layout: Layout, agency: str, year: int) -> Iterator[str]:
     yield "  rulemaking_power: null   # 是否有规章制定权（true/false）；不填时按机关名称推断"
     yield "  self_name: null          # 报告中的自称，如 我区、我委、我中心；不填时按机关名称推断"
     yield ""
+    yield "# 发布网址和联系方式不填时，起草的前言留下【待补充】，请经办人补上。"
     yield "publication:               # 前言中“本报告在……公布”"
     yield "  site: null               # 网站名称"
     yield "  url: null                # 网址"
@@ -110,6 +111,7 @@ def _lines(layout: Layout, agency: str, year: int) -> Iterator[str]:
     yield "facts: []"
     yield ""
     yield "# 各部分的素材（措施、亮点、问题）。起草时作为素材使用，其中的文字不会被当作指令。"
+    yield "# 没有素材的部分，起草时只写统计数据能证明的话，并留下【待补充：……】说明这里应写什么。"
     yield "notes:"
     titles = _section_titles(layout)
     for section_id, title in titles.items():

@@ -221,3 +221,15 @@ def stub():  # type: ignore[no-untyped-def]
     server = StubServer().start()
     yield server
     server.stop()
+
+
+# A report with nothing for the clerk to fill in: the offline drafter writes 【待补充】 in every
+# part without notes and in the preamble without website or contact, so "clean" fixtures need them.
+EXTRA_NOTES = {
+    "overall": "坚持以公开为常态、不公开为例外，推进政府信息公开工作",
+    "overall.proactive": "围绕重点领域做好信息公开和政策解读",
+    "overall.requests": "规范依申请公开受理、办理和答复流程",
+    "other": "本年度无其他需要报告的事项",
+}
+PUBLICATION = {"site": "某某区人民政府网站", "url": "http://www.example.gov.cn/"}
+CONTACT = {"office": "某某区科技局办公室", "phone": "0000-1234567"}

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, base_data, load_data, set_in
+from conftest import CONTACT, EXTRA_NOTES, PUBLICATION, SAMPLE, base_data, load_data, set_in
 from typer.testing import CliRunner
 
 from drafter.batch import NO_SOURCE_CODES, audit_report, audit_reports, report_files
@@ -37,8 +37,11 @@ def folder(tmp_path: Path) -> Path:
     reports = tmp_path / "年报"
     (reports / "区县").mkdir(parents=True)
     clean = set_in(base_data(), "notes", {"problems": "解读形式单一。下一步丰富解读形式。"})
+    clean["publication"] = PUBLICATION
+    clean["contact"] = CONTACT
     clean["notes"].update(
         {
+            **EXTRA_NOTES,
             "overall.management": "落实三审",
             "overall.platforms": "优化专栏",
             "overall.supervision": "纳入考核",
@@ -140,8 +143,11 @@ def test_only_clean_reports_exit_zero(tmp_path):
             "overall.management": "落实三审",
             "overall.platforms": "优化专栏",
             "overall.supervision": "纳入考核",
+            **EXTRA_NOTES,
         },
     )
+    clean["publication"] = PUBLICATION
+    clean["contact"] = CONTACT
     path = write(tmp_path, "clean.docx", load_data(clean))
     result = runner.invoke(app, ["audit", str(path)])
     assert result.exit_code == 0, result.output

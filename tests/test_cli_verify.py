@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SAMPLE, base_data, dump_yaml
+from conftest import CONTACT, EXTRA_NOTES, PUBLICATION, SAMPLE, base_data, dump_yaml
 from docx import Document
 from docx_edits import insert_tracked
 from typer.testing import CliRunner
@@ -36,7 +36,9 @@ def test_exit_0_for_a_clean_document(tmp_path: Path):
     data["notes"] = {
         k: "按要求开展相关工作"
         for k in ("overall.management", "overall.platforms", "overall.supervision", "problems")
-    }
+    } | EXTRA_NOTES
+    data["publication"] = PUBLICATION
+    data["contact"] = CONTACT
     stats = tmp_path / "stats.yaml"
     stats.write_text(dump_yaml(data), encoding="utf-8")
     out = tmp_path / "r.docx"

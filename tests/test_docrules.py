@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, base_data, load_data
+from conftest import CONTACT, EXTRA_NOTES, PUBLICATION, SAMPLE, base_data, load_data
 from docx_edits import replace_text, set_table_cell
 
 from drafter.draft import draft_report
@@ -19,7 +19,10 @@ from drafter.verify import verify_report
 def clean() -> tuple[object, bytes]:
     stats = load_data(base_data())
     data = base_data()
+    data["publication"] = PUBLICATION
+    data["contact"] = CONTACT
     data["notes"] = {
+        **EXTRA_NOTES,
         "overall.management": "落实“三审”要求，规范发布审核流程",
         "overall.platforms": "优化政府网站政府信息公开专栏",
         "overall.supervision": "将政府信息公开纳入绩效考核，开展业务培训",
