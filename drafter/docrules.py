@@ -1,4 +1,4 @@
-"""Rules about a whole report document (FORMAT.md N-4 … N-9, F-1 … F-3), and its tables read
+"""Rules about a whole report document (docs/format.md N-4 … N-9, F-1 … F-3), and its tables read
 back and compared with the statistics (an editor may have typed over a cell)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from drafter.quantities import format_number
 from drafter.read.tables import label_hits, normalise, read_printed, text_grid
 from drafter.stats import Stats
 
-# Terms of the 2019 试行 tables (FORMAT.md §3.1b): a 2021 report must not print them.
+# Terms of the 2019 试行 tables (docs/format.md §3.1b): a 2021 report must not print them.
 TERMS_2019 = (
     "本年新制作数量",
     "本年新公开数量",

@@ -6,7 +6,7 @@ three tables, the 信息处理费 figures, the agency and the year. Tables are f
 official labels, never by position, so another styling, an extra blank row or a label
 printed slightly differently still reads right. Tables printed as text (a web page that puts
 every row or every cell in a paragraph) are read as a stream of cells after each row label.
-The 2019 试行 format's tables (FORMAT.md §1.2) are recognised, and the figures that have a
+The 2019 试行 format's tables (docs/format.md §1.2) are recognised, and the figures that have a
 2021 counterpart are taken with a warning. A blank cell comes back blank (null), never 0.
 
 The result goes through the same validation as a statistics file (`stats_from_data`), so a

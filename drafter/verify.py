@@ -1219,7 +1219,7 @@ class Verifier:
                     if ("复议" in sentence and p.endswith(".review"))
                     or ("诉讼" in sentence and ".litigation" in p)
                 ] or list(review)
-                # FORMAT.md N-3: true only when 结果纠正 and 尚未审结 are both 0.
+                # docs/format.md N-3: true only when 结果纠正 and 尚未审结 are both 0.
                 bad = [
                     (p, b)
                     for p, b in ((p, review[p]) for p in blocks)

@@ -1,4 +1,4 @@
-"""The official layouts as data: labels character-exact (FORMAT.md §3), merges as published."""
+"""The official layouts as data: labels character-exact (docs/format.md §3), merges as published."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from drafter.errors import InputError
 from drafter.formats import _build, layout_ids, load_layout
 from drafter.stats import Stats
 
-# FORMAT.md §3.2, copied from the specification (not from our layout file).
+# docs/format.md §3.2, copied from the specification (not from our layout file).
 TABLE_THREE_ROWS = [
     ("L01", ["一、本年新收政府信息公开申请数量"]),
     ("L02", ["二、上年结转政府信息公开申请数量"]),
