@@ -24,13 +24,22 @@ def _paragraph_with(document, text: str):
 
 
 def replace_text(data: bytes, old: str, new: str) -> bytes:
-    """Type over text inside one run (no tracking)."""
+    """Type over text inside one run, or over a whole paragraph of several runs (a draft
+    writes a highlighted gap or a telephone number as runs of their own), no tracking."""
     document = Document(io.BytesIO(data))
     for paragraph in document.paragraphs:
         for run in paragraph.runs:
             if old in run.text:
                 run.text = run.text.replace(old, new, 1)
                 return _save(document)
+    for paragraph in document.paragraphs:
+        runs = paragraph.runs
+        if runs and paragraph.text == old:
+            runs[0].text = new
+            runs[0].font.highlight_color = None
+            for run in runs[1:]:
+                run._r.getparent().remove(run._r)
+            return _save(document)
     raise AssertionError(f"no run contains {old!r}")
 
 

@@ -96,12 +96,17 @@ class Script:
 
 
 def marked_ranges(paragraph: Any) -> list[tuple[int, int]]:
-    """Highlighted character ranges of a python-docx paragraph."""
+    """Highlighted character ranges of a python-docx paragraph: what the drafter marked. The
+    gaps left for the clerk (【待补充：…】), which every draft highlights, are not marks."""
+    from drafter.render import gap_spans
+
+    gaps = gap_spans(paragraph.text)
     out, at = [], 0
     for run in paragraph.runs:
-        if run.font.highlight_color is not None:
-            out.append((at, at + len(run.text)))
-        at += len(run.text)
+        end = at + len(run.text)
+        if run.font.highlight_color is not None and not any(s <= at and end <= e for s, e in gaps):
+            out.append((at, end))
+        at = end
     return out
 
 

@@ -9,15 +9,17 @@ import xml.etree.ElementTree as ET
 import pytest
 from conftest import SAMPLE, distinct_data, load_data
 from docx import Document
-from docx.enum.text import WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING
 from docx.oxml.ns import qn
 
-from drafter.draft import draft_report
+from drafter.draft import MISSING_DATE, draft_report
 from drafter.formats import load_layout
 from drafter.load import load_stats
-from drafter.read.docx import docx_tables
-from drafter.read.html import html_tables
+from drafter.read.docx import docx_blocks, docx_tables
+from drafter.read.html import html_blocks, html_tables
+from drafter.read.markdown import markdown_blocks
 from drafter.read.tables import read_values
+from drafter.render import GAP, gap_spans
 from drafter.render.docx import render_docx
 from drafter.render.html import render_html
 from drafter.render.markdown import render_markdown
@@ -230,6 +232,243 @@ def test_docx_cover_letter_puts_the_report_behind_it():
     attachment = texts.index("附件")
     assert texts[attachment + 1].replace("\n", "") == report.title
     assert document.core_properties.title == report.title
+
+
+# ---- gaps left for the clerk -------------------------------------------------------------------
+
+
+def _report_with_gaps():
+    """The sample with its cover letter (no date: 【待补充：成文日期】), and a gap in its
+    preamble, a part heading, a subsection heading and a body paragraph."""
+    report = draft_report(load_stats(SAMPLE), cover_letter=True)
+    assert report.cover_letter.date == MISSING_DATE
+    report.preamble[0].text += "【待补充：联系方式（联系部门、地址）】"
+    report.sections[0].heading += "【请核实：标题】"
+    report.sections[0].subsections[0].heading = "（一）【待补充：小标题】"
+    body = report.sections[0].blocks[0]
+    body.text = "【待补充：总体情况，如主要举措】" + body.text + "【请核实：上述数字】"
+    assert not [p for p in report.paragraphs() if p.marks]  # highlights are the gaps' only
+    return report
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if out and out[-1][1] == start:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def _highlighted(paragraph) -> list[tuple[int, int]]:
+    spans, at = [], 0
+    for run in paragraph.runs:
+        if run.font.highlight_color is not None:
+            assert run.font.highlight_color == WD_COLOR_INDEX.YELLOW
+            assert _east_asia(run), run.text  # the run keeps its fonts
+            spans.append((at, at + len(run.text)))
+        at += len(run.text)
+    return _merged(spans)
+
+
+def test_docx_highlights_exactly_the_gaps_in_every_kind_of_paragraph():
+    report = _report_with_gaps()
+    document = Document(io.BytesIO(render_docx(report)))
+    seen = set()
+    for paragraph in document.paragraphs:
+        text = paragraph.text
+        assert _highlighted(paragraph) == _merged(gap_spans(text)), text
+        seen.update(m.group() for m in GAP.finditer(text))
+    assert seen == {
+        "【待补充：成文日期】",  # cover letter
+        "【待补充：联系方式（联系部门、地址）】",  # preamble
+        "【请核实：标题】",  # part heading
+        "【待补充：小标题】",  # subsection heading
+        "【待补充：总体情况，如主要举措】",  # body
+        "【请核实：上述数字】",
+    }
+    # Highlighting is formatting only: the document reads back as drafted.
+    blocks = [b.text for b in docx_blocks(render_docx(report)) if b.table is None]
+    for paragraph in report.paragraphs():
+        assert paragraph.text in blocks
+
+
+def test_html_marks_every_gap_and_reads_back_the_same_text():
+    report = _report_with_gaps()
+    html = render_html(report).decode("utf-8")
+    assert "mark.gap {" in html
+    marked = re.findall(r'<mark class="gap">([^<]*)</mark>', html)
+    unmarked = re.sub(r'<mark class="gap">[^<]*</mark>', "", html)
+    assert len(marked) == 5 and all(GAP.fullmatch(m) for m in marked)
+    assert not GAP.search(unmarked)
+    ET.fromstring(html.split("\n", 1)[1])  # still well-formed
+    blocks = [b.text for b in html_blocks(html)]
+    for paragraph in report.paragraphs():
+        assert paragraph.text in blocks
+    assert report.sections[0].heading in blocks
+
+
+def test_markdown_marks_every_gap_and_reads_back_the_same_text():
+    report = _report_with_gaps()
+    markdown = render_markdown(report).decode("utf-8")
+    marked = re.findall(r'<mark class="gap">([^<]*)</mark>', markdown)
+    unmarked = re.sub(r'<mark class="gap">[^<]*</mark>', "", markdown)
+    assert len(marked) == 5 and all(GAP.fullmatch(m) for m in marked)
+    assert not GAP.search(unmarked)
+    blocks = [b.text for b in markdown_blocks(markdown)]
+    for paragraph in report.paragraphs():
+        assert paragraph.text in blocks
+    assert f"### {report.sections[0].subsections[0].heading}" not in markdown  # marked
+    assert report.sections[0].subsections[0].heading in blocks
+
+
+# ---- layout -------------------------------------------------------------------------------------
+
+
+def _body_children(document):
+    return list(document.element.body.iterchildren())
+
+
+def test_docx_no_page_break_before_a_part_and_headings_keep_with_next(rendered):
+    _, report, docx_bytes, _ = rendered
+    assert any(s.new_page for s in report.sections)  # the layout asks for one: not forced
+    document = Document(io.BytesIO(docx_bytes))
+    assert not document.element.body.findall(".//" + qn("w:pageBreakBefore"))
+    assert not [
+        br for br in document.element.body.iter(qn("w:br")) if br.get(qn("w:type")) == "page"
+    ]
+    headings = [p for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert len(headings) >= len(report.sections)
+    for heading in headings:
+        style = heading.style.paragraph_format
+        assert heading.paragraph_format.page_break_before is not True
+        assert style.page_break_before is not True
+        assert heading.paragraph_format.keep_with_next is not False
+        assert style.keep_with_next is True, heading.text
+
+
+def test_docx_cover_letter_breaks_the_page_once_before_the_attachment():
+    document = Document(
+        io.BytesIO(render_docx(draft_report(load_stats(SAMPLE), cover_letter=True)))
+    )
+    breaks = [br for br in document.element.body.iter(qn("w:br")) if br.get(qn("w:type")) == "page"]
+    assert len(breaks) == 1
+    texts = [p.text for p in document.paragraphs]
+    at = next(
+        i for i, p in enumerate(document.paragraphs) if p._p is breaks[0].getparent().getparent()
+    )
+    assert next(t for t in texts[at + 1 :] if t) == "附件"
+
+
+def _row_keeps(row) -> bool:
+    return any(p.paragraph_format.keep_with_next for cell in row.cells for p in cell.paragraphs)
+
+
+def test_docx_short_tables_move_whole_and_long_ones_split_under_repeated_headers(rendered):
+    _, report, docx_bytes, _ = rendered
+    document = Document(io.BytesIO(docx_bytes))
+    for docx_table, table in zip(document.tables, report.tables(), strict=True):
+        rows = docx_table.rows
+        for index, row in enumerate(rows):
+            tr_pr = row._tr.trPr
+            assert tr_pr.find(qn("w:cantSplit")) is not None
+            assert (tr_pr.find(qn("w:tblHeader")) is not None) == (index < table.header_rows)
+        keeps = [_row_keeps(row) for row in rows]
+        assert not keeps[-1]
+        if table.rows <= 16:
+            assert all(keeps[:-1]), table.id  # moves to the next page whole
+        else:
+            assert table.id == "applications"
+            # the header rows stay with the first two rows under them, the last two together
+            assert all(keeps[: table.header_rows + 1]) and keeps[-2]
+            assert not all(keeps[:-1])  # and it may break between the rows in between
+            assert not keeps[table.header_rows + 2]
+
+
+def test_docx_keeps_telephone_numbers_whole_and_sets_their_paragraph_flush_left():
+    report = draft_report(load_stats(SAMPLE), cover_letter=True)
+    docx_bytes = render_docx(report)
+    document = Document(io.BytesIO(docx_bytes))
+    with_numbers = [p for p in document.paragraphs if re.search(r"\d-\d", p.text)]
+    assert {"0595-22579359", "0595-22579326"} <= {
+        m for p in with_numbers for m in re.findall(r"\d+-\d+", p.text)
+    }
+    for paragraph in with_numbers:
+        # no hyphen between digits is a breakable "-" in the text itself
+        for t in paragraph._p.iter(qn("w:t")):
+            assert not re.search(r"\d-|-\d|^-|-$", t.text or ""), t.text
+        hyphens = paragraph._p.findall(".//" + qn("w:noBreakHyphen"))
+        assert len(hyphens) == len(re.findall(r"\d-\d", paragraph.text))
+        assert paragraph.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.LEFT, paragraph.text
+    # … and reads back as written: "-" (drafter.read.docx, as `verify` reads it)
+    blocks = [b.text for b in docx_blocks(docx_bytes) if b.table is None]
+    assert report.preamble[0].text in blocks
+    assert report.cover_letter.contact in blocks
+    # paragraphs without such a number stay justified
+    justified = [p for p in document.paragraphs if p.style.name == "Normal" and p.text]
+    assert any(p.paragraph_format.alignment is None for p in justified)
+    assert document.styles["Normal"].paragraph_format.alignment == WD_ALIGN_PARAGRAPH.JUSTIFY
+
+
+def test_docx_cover_letter_attachment_name_wraps_under_its_first_character():
+    document = Document(
+        io.BytesIO(render_docx(draft_report(load_stats(SAMPLE), cover_letter=True)))
+    )
+    [attachment] = [p for p in document.paragraphs if p.text.startswith("附件：")]
+    ind = attachment._p.pPr.find(qn("w:ind"))
+    label = 3 * 16 * 20  # "附件：" at 三号 (16 pt), in twips
+    assert ind.get(qn("w:hanging")) == str(label) and ind.get(qn("w:hangingChars")) == "300"
+    assert ind.get(qn("w:left")) == str(label + 2 * 16 * 20)  # two characters in, then the label
+    assert ind.get(qn("w:leftChars")) == "500"
+    assert ind.get(qn("w:firstLine")) is None and ind.get(qn("w:firstLineChars")) is None
+    assert attachment.style.name == "drafter 不缩进"
+
+
+# ---- fonts --------------------------------------------------------------------------------------
+
+W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def test_docx_font_table_declares_the_fonts_in_use_with_their_stand_ins():
+    import zipfile
+
+    archive = zipfile.ZipFile(
+        io.BytesIO(render_docx(draft_report(load_stats(SAMPLE), cover_letter=True)))
+    )
+    fonts = ET.fromstring(archive.read("word/fontTable.xml"))
+    declared = {
+        font.get(W_NS + "name"): {child.tag[len(W_NS) :]: child for child in font}
+        for font in fonts.iter(W_NS + "font")
+    }
+    assert not [name for name in declared if "ＭＳ" in name or "明朝" in name or "ゴシック" in name]
+    stand_ins = {
+        "仿宋_GB2312": "仿宋",
+        "楷体_GB2312": "楷体",
+        "方正小标宋简体": "宋体",
+        "黑体": "SimHei",
+        "宋体": "SimSun",
+    }
+    for name, alt in stand_ins.items():
+        assert declared[name]["altName"].get(W_NS + "val") == alt, name
+        assert declared[name]["charset"].get(W_NS + "val") == "86", name  # GB2312
+        assert len(declared[name]["panose1"].get(W_NS + "val")) == 20
+    assert "Times New Roman" in declared
+    # Every font a run, a style or a list names is declared; no style names a theme font.
+    used = set()
+    for part in archive.namelist():
+        if not (part.startswith("word/") and part.endswith(".xml")) or part == "word/fontTable.xml":
+            continue
+        root = ET.fromstring(archive.read(part))
+        for rfonts in root.iter(W_NS + "rFonts"):
+            used |= {rfonts.get(W_NS + a) for a in ("ascii", "hAnsi", "eastAsia", "cs")} - {None}
+            if part == "word/styles.xml":
+                assert not [a for a in rfonts.attrib if a.endswith("Theme") or a.endswith("theme")]
+    assert {"仿宋_GB2312", "楷体_GB2312", "方正小标宋简体", "黑体", "宋体"} <= used
+    assert used <= set(declared), used - set(declared)
+    assert "word/stylesWithEffects.xml" not in archive.namelist()
+    settings = ET.fromstring(archive.read("word/settings.xml"))
+    assert settings.find(W_NS + "themeFontLang").get(W_NS + "eastAsia") == "zh-CN"
 
 
 # ---- html and markdown -------------------------------------------------------------------------

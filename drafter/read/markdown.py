@@ -9,7 +9,13 @@ from drafter.limits import TextBudget
 from drafter.read.document import Block
 from drafter.read.html import _tables_with_spans
 
-_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])")
+# A backslash escape, or the inline tags drafter.render.markdown marks a gap left for the
+# clerk with (<mark class="gap">【待补充：…】</mark>): the text reads as drafted.
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|])|<mark(?: class=\"gap\")?>|</mark>")
+
+
+def _plain(text: str) -> str:
+    return _ESCAPED.sub(lambda match: match.group(1) or "", text)
 
 
 def markdown_blocks(text: str, budget: TextBudget | None = None) -> list[Block]:
@@ -20,7 +26,7 @@ def markdown_blocks(text: str, budget: TextBudget | None = None) -> list[Block]:
 
     def flush() -> None:
         if paragraph:
-            text = _ESCAPED.sub(r"\1", "".join(p.strip() for p in paragraph))
+            text = _plain("".join(p.strip() for p in paragraph))
             budget.paragraph("")  # its characters were counted line by line
             blocks.append(Block(text))
             paragraph.clear()
@@ -45,7 +51,7 @@ def markdown_blocks(text: str, budget: TextBudget | None = None) -> list[Block]:
         if heading:
             flush()
             level = min(len(heading.group(1)) - 1, 2)
-            text = _ESCAPED.sub(r"\1", heading.group(2).strip())
+            text = _plain(heading.group(2).strip())
             budget.paragraph(text)
             blocks.append(Block(text, level))
         elif not stripped:

@@ -8,6 +8,16 @@ named explicitly (w:eastAsia) in the document defaults, every style and every ru
 theme-font attributes are removed: otherwise Word falls back to the template's Japanese font.
 Tables keep the official merged cells and are set smaller than the body (五号, 小五 for the
 wide tables) at the full text width.
+
+Nothing forces a page break but the one between a cover letter and its attachment: each part
+heading keeps with what follows it, a short table moves to the next page whole, and a long
+one (table 三) may continue on the next page, its header rows repeated there, rather than
+leave a page mostly blank. The gaps left for the clerk (【待补充：…】, drafter.render.GAP) are
+highlighted wherever they stand, and a number joined by hyphens ("0595-22579359") is written
+with Word's non-breaking hyphen (w:noBreakHyphen, read back as "-"), so that Word and WPS
+never break it across lines. The font table declares the fonts the text uses, each with the
+stock Windows font that stands in for it (仿宋_GB2312 → 仿宋, 楷体_GB2312 → 楷体,
+方正小标宋简体 → 宋体).
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import BaseStyle
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph as DocxParagraph
+from docx.text.run import Run
 
 from drafter import __version__
 from drafter.docprops import (
@@ -37,6 +48,7 @@ from drafter.docprops import (
     properties_xml,
     provenance_json,
 )
+from drafter.render import gap_spans
 from drafter.report import (
     CoverLetter,
     Paragraph,
@@ -82,6 +94,7 @@ def render_docx(report: Report) -> bytes:
     doc = Document()
     _page_setup(doc)
     _styles(doc)
+    _declare_fonts(doc)
     _page_numbers(doc)
     if report.cover_letter is not None:
         _cover_letter(doc, report.cover_letter)
@@ -264,9 +277,184 @@ def _styles(doc: DocumentObject) -> None:
         _indent_chars(table_text.element.get_or_add_pPr(), 0)
 
 
+# ---- font table ----------------------------------------------------------------------------
+
+# (name, the stock Windows font that stands in for it, PANOSE, charset, family, pitch,
+# signature: usb0 usb1 usb2 usb3 csb0 csb1) of every font the document names, as Word writes
+# them in word/fontTable.xml. Word and WPS look a missing font up there: its w:altName names
+# the substitute, and PANOSE, charset (86: GB2312) and signature steer their own choice.
+_GB2312_SIG = ("00000001", "080E0000", "00000010", "00000000", "00040000", "00000000")
+FONTS: tuple[tuple[str, str | None, str, str, str, str, tuple[str, ...]], ...] = (
+    (
+        LATIN_FONT,
+        None,
+        "02020603050405020304",
+        "00",
+        "roman",
+        "variable",
+        ("E0002AFF", "C0007841", "00000009", "00000000", "000001FF", "00000000"),
+    ),
+    (
+        "宋体",
+        "SimSun",
+        "02010600030101010101",
+        "86",
+        "auto",
+        "variable",
+        ("00000003", "288F0000", "00000016", "00000000", "00040001", "00000000"),
+    ),
+    (BODY_FONT, "仿宋", "02010609030101010101", "86", "modern", "fixed", _GB2312_SIG),
+    (HEADING2_FONT, "楷体", "02010609030101010101", "86", "modern", "fixed", _GB2312_SIG),
+    (
+        HEADING1_FONT,
+        "SimHei",
+        "02010609060101010101",
+        "86",
+        "modern",
+        "fixed",
+        ("800002BF", "38CF7CFA", "00000016", "00000000", "00040001", "00000000"),
+    ),
+    # 方正小标宋简体 is not on a stock machine: 宋体 stands in, and the PANOSE of a 宋 face
+    # keeps Word's own choice among the Song faces.
+    (TITLE_FONT, "宋体", "02010600030101010101", "86", "auto", "variable", _GB2312_SIG),
+    # The bullets of the template's list styles (word/numbering.xml).
+    (
+        "Symbol",
+        None,
+        "05050102010706020507",
+        "02",
+        "roman",
+        "variable",
+        ("00000000", "10000000", "00000000", "00000000", "80000000", "00000000"),
+    ),
+)
+DECLARED_FONTS = frozenset(font[0] for font in FONTS)
+_THEME_FONT_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
+
+
+def font_table_xml() -> bytes:
+    """word/fontTable.xml declaring `FONTS` (python-docx's template declares Japanese fonts
+    the document never uses, and none of the Chinese ones)."""
+    from lxml import etree
+
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    root = etree.Element(f"{{{w}}}fonts", nsmap={"w": w})
+    for name, alt_name, panose, charset, family, pitch, sig in FONTS:
+        font = etree.SubElement(root, f"{{{w}}}font", {f"{{{w}}}name": name})
+        if alt_name:
+            etree.SubElement(font, f"{{{w}}}altName", {f"{{{w}}}val": alt_name})
+        for tag, value in (
+            ("panose1", panose),
+            ("charset", charset),
+            ("family", family),
+            ("pitch", pitch),
+        ):
+            etree.SubElement(font, f"{{{w}}}{tag}", {f"{{{w}}}val": value})
+        names = ("usb0", "usb1", "usb2", "usb3", "csb0", "csb1")
+        etree.SubElement(
+            font, f"{{{w}}}sig", {f"{{{w}}}{k}": v for k, v in zip(names, sig, strict=True)}
+        )
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _declare_fonts(doc: DocumentObject) -> None:
+    """The font table names the fonts in use; every style names declared fonts, not the theme
+    fonts (whose East Asian face python-docx's template sets for Japanese) nor Courier; the
+    theme's fonts resolve for Chinese; and the Word 2010 copy of the styles
+    (stylesWithEffects.xml), which still names the template's fonts, is dropped."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+
+    part = doc.part
+    for r_id, relationship in list(part.rels.items()):
+        if relationship.reltype == RELATIONSHIP_TYPE.FONT_TABLE:
+            # python-docx keeps the font table as a generic part, its XML as bytes.
+            relationship.target_part._blob = font_table_xml()
+        elif relationship.reltype.endswith("/stylesWithEffects"):
+            part.drop_rel(r_id)
+    for rfonts in doc.styles.element.iter(qn("w:rFonts")):
+        for attr in _THEME_FONT_ATTRS:
+            rfonts.attrib.pop(qn(attr), None)
+        for attr in ("w:ascii", "w:hAnsi", "w:cs"):
+            if rfonts.get(qn(attr)) not in (None, *DECLARED_FONTS):
+                rfonts.set(qn(attr), LATIN_FONT)
+        if rfonts.get(qn("w:ascii")) is None:
+            rfonts.set(qn("w:ascii"), LATIN_FONT)
+            rfonts.set(qn("w:hAnsi"), LATIN_FONT)
+        if rfonts.get(qn("w:eastAsia")) not in DECLARED_FONTS:
+            rfonts.set(qn("w:eastAsia"), BODY_FONT)
+    lang = doc.settings.element.find(qn("w:themeFontLang"))
+    if lang is not None:
+        lang.set(qn("w:eastAsia"), "zh-CN")
+
+
+# ---- runs ----------------------------------------------------------------------------------
+
+# Numbers joined by hyphens: telephone and fax numbers, ranges of years. Anchored at the start
+# of a run of digits, so that the search stays linear in the text.
+_JOINED_NUMBER = re.compile(r"(?<!\d)\d++(?:-\d++)+")
+
+# What no line may break inside, long enough that moving it whole to the next line would
+# leave the line before it visibly letter-spaced in justified text: a number joined by
+# hyphens (a telephone number, kept whole by w:noBreakHyphen), or twelve or more Latin
+# letters, digits and ASCII signs in a row (a web or e-mail address).
+_UNBREAKABLE = re.compile(_JOINED_NUMBER.pattern + r"|(?<![!-~])[!-~]{12,}+")
+
+
+def _flush_left_if_unbreakable(paragraph: DocxParagraph, text: str) -> None:
+    """Set a paragraph holding something no line may break inside flush left instead of
+    justified. In justified Chinese text, a line whose next word cannot be broken spreads
+    what is left of its width over the gaps between its characters (LibreOffice and Word
+    alike; no Word setting prevents it): the opening paragraph, with its contact
+    details, printed "通 科 研 楼 909 ； 邮 政 编 码 ：…" when the telephone number had to move
+    to the next line. Flush left, that line ends short instead; the other lines, of whole
+    characters, end where they would."""
+    if _UNBREAKABLE.search(text):
+        paragraph.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
+
+
+def _set_text(run: Run, text: str) -> None:
+    """The run's text; a hyphen between digits as w:noBreakHyphen, which Word and WPS never
+    break a line after and which reads back as "-" (python-docx, drafter.read.docx)."""
+    if not _JOINED_NUMBER.search(text):
+        run.text = text
+        return
+    for index, part in enumerate(text.split("-")):
+        if index:
+            run._r.append(OxmlElement("w:noBreakHyphen"))
+        if part:
+            t = OxmlElement("w:t")
+            t.text = part
+            t.set(qn("xml:space"), "preserve")
+            run._r.append(t)
+
+
+def write_text(
+    paragraph: DocxParagraph,
+    text: str,
+    east_asia: str,
+    size: Pt | None = None,
+    cuts: Iterable[int] = (),
+) -> list[tuple[int, int, Run]]:
+    """`text` as runs in the given fonts, (start, end, run) each: a run ends at every `cut`, a
+    number joined by hyphens is a run of its own, and each gap left for the clerk
+    (drafter.render.GAP) is its own runs, highlighted yellow."""
+    gaps = gap_spans(text)
+    points = {0, len(text), *(p for p in cuts if 0 <= p <= len(text))}
+    for start, end in gaps + [m.span() for m in _JOINED_NUMBER.finditer(text)]:
+        points.update((start, end))
+    runs: list[tuple[int, int, Run]] = []
+    for start, end in list(pairwise(sorted(points))) or [(0, 0)]:  # an empty text: one run
+        run = paragraph.add_run()
+        _fonts(run._r.get_or_add_rPr(), east_asia, size)
+        _set_text(run, text[start:end])
+        if any(s <= start and end <= e for s, e in gaps):
+            run.font.highlight_color = WD_COLOR_INDEX.YELLOW  # type: ignore[attr-defined]
+        runs.append((start, end, run))
+    return runs
+
+
 def _run(paragraph: DocxParagraph, text: str, east_asia: str, size: Pt | None = None) -> None:
-    run = paragraph.add_run(text)
-    _fonts(run._r.get_or_add_rPr(), east_asia, size)
+    write_text(paragraph, text, east_asia, size)
 
 
 # ---- page numbers --------------------------------------------------------------------------
@@ -353,6 +541,7 @@ def _title(doc: DocumentObject, text: str) -> None:
 def _body(doc: DocumentObject, paragraph: Paragraph) -> DocxParagraph:
     out = doc.add_paragraph(style=STYLE_BODY)
     write_marked(doc, out, paragraph)
+    _flush_left_if_unbreakable(out, paragraph.text)
     return out
 
 
@@ -360,16 +549,8 @@ def write_marked(doc: DocumentObject, out: DocxParagraph, paragraph: Paragraph) 
     """The paragraph's text as runs; what a drafter could not make right is highlighted and
     carries a Word comment (author drafter), so the editor sees it and nothing is dropped."""
     text = paragraph.text
-    cuts = sorted(
-        {0, len(text)}
-        | {max(0, min(len(text), p)) for m in paragraph.marks if m.span for p in m.span}
-    )
-    runs: list[tuple[int, int, object]] = []
-    for start, end in pairwise(cuts):
-        if end > start:
-            run = out.add_run(text[start:end])
-            _fonts(run._r.get_or_add_rPr(), BODY_FONT)
-            runs.append((start, end, run))
+    cuts = {max(0, min(len(text), p)) for m in paragraph.marks if m.span for p in m.span}
+    runs = write_text(out, text, BODY_FONT, cuts=cuts) if text else []
     for mark in paragraph.marks:
         span = mark.span or (0, len(text))
         covered = [r for s, e, r in runs if s >= span[0] and e <= span[1]] or [r for *_, r in runs]
@@ -383,7 +564,10 @@ def write_marked(doc: DocumentObject, out: DocxParagraph, paragraph: Paragraph) 
 def _section(doc: DocumentObject, section: Section) -> None:
     style, font = (STYLE_H1, HEADING1_FONT) if section.level == 1 else (STYLE_H2, HEADING2_FONT)
     heading = doc.add_paragraph(style=style)
-    heading.paragraph_format.page_break_before = section.new_page
+    # No page break before a part, even one the layout prints from the top of a page
+    # (section.new_page): a forced break before table 三 left table 二 alone on a page
+    # two-thirds blank. The heading keeps with what follows it (its style), and the tables
+    # decide how they break (`_table`).
     _run(heading, section.heading, font)
     for block in section.blocks:
         if isinstance(block, Paragraph):
@@ -442,12 +626,26 @@ def _table(doc: DocumentObject, table: Table) -> None:
         _cell_text(
             target, cell.text, style, style_id, left=cell.role == "label" and cell.rowspan == 1
         )
-        # Keep each table on one page (it moves to the next page whole): every row but
-        # the last keeps with the next one.
-        if cell.row + cell.rowspan < table.rows:
+        if cell.row + cell.rowspan < table.rows and _keeps_with_next(table, cell.row):
             for paragraph in target.paragraphs:
                 paragraph.paragraph_format.keep_with_next = True
     doc.add_paragraph(style=STYLE_PLAIN)  # a line of space after the table
+
+
+KEEP_WHOLE_ROWS = 16  # a table of up to this many rows fits a page: it is never split
+KEEP_ROWS = 2  # rows of a long table kept with its header, and at its end
+
+
+def _keeps_with_next(table: Table, row: int) -> bool:
+    """Whether a row keeps with the next one (its cells' paragraphs keep with next; rows never
+    split inside, w:cantSplit). A short table keeps every row with the next: it moves to the
+    next page whole, after its heading. A long one (table 三, 28 rows) may break between
+    rows, except inside its header rows, the first rows under them and its last rows, so
+    that it starts on the page of its heading instead of leaving that page mostly blank, and
+    continues under its repeated header rows (w:tblHeader)."""
+    if table.rows <= KEEP_WHOLE_ROWS:
+        return True
+    return row < table.header_rows + KEEP_ROWS - 1 or row >= table.rows - KEEP_ROWS
 
 
 def _cell_text(cell: _Cell, text: str, style: str, style_id: str, *, left: bool) -> None:
@@ -480,9 +678,27 @@ def _plain(
     paragraph = doc.add_paragraph(style=STYLE_PLAIN if not indent_chars else STYLE_BODY)
     if align is not None:
         paragraph.paragraph_format.alignment = align
+    else:
+        _flush_left_if_unbreakable(paragraph, text)
     if text:
         _run(paragraph, text, font, size)
     return paragraph
+
+
+ATTACHMENT_LABEL = "附件："
+
+
+def _hanging_indent(paragraph: DocxParagraph, first_chars: int, hanging_chars: int) -> None:
+    """The first line `first_chars` characters in, the lines after it `hanging_chars` further
+    (GB/T 9704 §7.3.4: a wrapped 附件 name aligns under its first character), in characters
+    (w:leftChars, w:hangingChars, which Word and WPS honour) and in twips for the rest."""
+    ind = paragraph._p.get_or_add_pPr().get_or_add_ind()
+    left = first_chars + hanging_chars
+    char = int(SIZE_3.pt * 20)  # one character of the body (三号), in twips
+    ind.set(qn("w:left"), str(left * char))
+    ind.set(qn("w:leftChars"), str(left * 100))
+    ind.set(qn("w:hanging"), str(hanging_chars * char))
+    ind.set(qn("w:hangingChars"), str(hanging_chars * 100))
 
 
 def _cover_letter(doc: DocumentObject, letter: CoverLetter) -> None:
@@ -500,7 +716,8 @@ def _cover_letter(doc: DocumentObject, letter: CoverLetter) -> None:
     for text in letter.body:
         _plain(doc, text, indent_chars=2)
     _plain(doc)
-    _plain(doc, f"附件：{letter.attachment}", indent_chars=2)
+    attachment = _plain(doc, f"{ATTACHMENT_LABEL}{letter.attachment}")
+    _hanging_indent(attachment, 2, len(ATTACHMENT_LABEL))
     _plain(doc)
     _plain(doc)
     signature = _plain(doc, letter.agency, align=WD_ALIGN_PARAGRAPH.RIGHT)

@@ -2,13 +2,15 @@
 
 Web pages do not follow GB/T 9704, but they carry the same content, and the official tables
 keep their merged cells as `rowspan`/`colspan`. The markup is well-formed (it parses as XML),
-declares `lang="zh-CN"` and needs no external file.
+declares `lang="zh-CN"` and needs no external file. The gaps left for the clerk
+(drafter.render.GAP) are marked `<mark class="gap">`, which reads back as its text.
 """
 
 from __future__ import annotations
 
 from html import escape
 
+from drafter.render import GAP
 from drafter.report import Paragraph, Report, Section, Table
 
 STYLE = """
@@ -26,7 +28,19 @@ table { border-collapse: collapse; margin: 0.8em auto; font-size: 0.85em; line-h
 th, td { border: 1px solid #000; padding: 0.3em 0.4em; text-align: center; }
 td.label { text-align: left; }
 caption { caption-side: top; text-align: left; }
+mark.gap { background: #ffeb3b; color: inherit; }
 """.strip()
+
+
+def inline_html(text: str) -> str:
+    """`text` escaped for HTML, each gap left for the clerk in <mark class="gap">."""
+    out, at = [], 0
+    for match in GAP.finditer(text):
+        out.append(escape(text[at : match.start()]))
+        out.append(f'<mark class="gap">{escape(match.group())}</mark>')
+        at = match.end()
+    out.append(escape(text[at:]))
+    return "".join(out)
 
 
 def table_html(table: Table) -> str:
@@ -43,7 +57,7 @@ def table_html(table: Table) -> str:
             attrs += ' class="label"'
         if cell.key:
             attrs += f' data-key="{escape(cell.key)}"'
-        rows[cell.row].append(f"<{tag}{attrs}>{escape(cell.text)}</{tag}>")
+        rows[cell.row].append(f"<{tag}{attrs}>{inline_html(cell.text)}</{tag}>")
     body = "\n".join(f"<tr>{''.join(r)}</tr>" for r in rows)
     return f'<table data-table="{escape(table.id)}">\n{body}\n</table>'
 
@@ -51,10 +65,10 @@ def table_html(table: Table) -> str:
 def _blocks(section: Section) -> list[str]:
     out = []
     tag = "h2" if section.level == 1 else "h3"
-    out.append(f"<{tag}>{escape(section.heading)}</{tag}>")
+    out.append(f"<{tag}>{inline_html(section.heading)}</{tag}>")
     for block in section.blocks:
         if isinstance(block, Paragraph):
-            out.append(f"<p>{escape(block.text)}</p>")
+            out.append(f"<p>{inline_html(block.text)}</p>")
         else:
             out.append(table_html(block))
     for sub in section.subsections:
@@ -75,9 +89,9 @@ def render_html(report: Report) -> bytes:
         "</head>",
         "<body>",
         "<article>",
-        f"<h1>{escape(report.title)}</h1>",
+        f"<h1>{inline_html(report.title)}</h1>",
     ]
-    parts += [f"<p>{escape(p.text)}</p>" for p in report.preamble]
+    parts += [f"<p>{inline_html(p.text)}</p>" for p in report.preamble]
     for section in report.sections:
         parts.extend(_blocks(section))
     parts += ["</article>", "</body>", "</html>", ""]
