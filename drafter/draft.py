@@ -59,7 +59,7 @@ def draft_report(
         prepare(narrative_parts(layout))
     sections = []
     for spec in layout.sections:
-        section = Section(spec.id, spec.heading, level=1, new_page=spec.new_page)
+        section = Section(spec.id, spec.heading, level=1)
         if spec.table is not None:
             section.blocks.append(fill_table(layout.tables[spec.table], stats))
         else:

@@ -92,7 +92,6 @@ class Section:
     subsections: tuple[Subsection, ...] = ()
     aliases: tuple[str, ...] = ()
     fee_statement: bool = False
-    new_page: bool = False  # printed from the top of a page (a table that fills one)
 
     @property
     def heading(self) -> str:
@@ -266,7 +265,6 @@ def _build_section(spec: dict[str, Any]) -> Section:
         ),
         aliases=tuple(spec.get("aliases", [])),
         fee_statement=bool(spec.get("fee_statement", False)),
-        new_page=bool(spec.get("new_page", False)),
     )
 
 

@@ -174,7 +174,6 @@ class Section:
     level: int  # 1: 一、…  2: （一）…
     blocks: list[Block] = field(default_factory=list)
     subsections: list[Section] = field(default_factory=list)
-    new_page: bool = False  # start on a new page when printed
 
     def walk(self) -> Iterator[tuple[Section, Block]]:
         for block in self.blocks:

@@ -564,9 +564,8 @@ def write_marked(doc: DocumentObject, out: DocxParagraph, paragraph: Paragraph) 
 def _section(doc: DocumentObject, section: Section) -> None:
     style, font = (STYLE_H1, HEADING1_FONT) if section.level == 1 else (STYLE_H2, HEADING2_FONT)
     heading = doc.add_paragraph(style=style)
-    # No page break before a part, even one the layout prints from the top of a page
-    # (section.new_page): a forced break before table 三 left table 二 alone on a page
-    # two-thirds blank. The heading keeps with what follows it (its style), and the tables
+    # No page break before a part: a forced break before table 三 left table 二 alone on a
+    # page two-thirds blank. The heading keeps with what follows it (its style), and the tables
     # decide how they break (`_table`).
     _run(heading, section.heading, font)
     for block in section.blocks:
