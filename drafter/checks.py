@@ -1,4 +1,4 @@
-"""The deterministic checker: statistics in, findings out (FORMAT.md §4.1, §4.2, N-10).
+"""The deterministic checker: statistics in, findings out (docs/format.md §4.1, §4.2, N-10).
 
 `check(stats, previous=None)` never raises on content: every rule that does not hold becomes a
 `Finding` with a registered code, located by key path, official table labels and the line of
@@ -715,7 +715,7 @@ def _cross_year(ctx: _Context, previous: Stats) -> Iterator[Finding]:
         )
 
 
-# ---- Contact block: the postal code fits the city (FORMAT.md §2.2, a seed deviation) ---------
+# ---- Contact block: the postal code fits the city (docs/format.md §2.2, a seed deviation) ----
 
 
 @cache

@@ -34,7 +34,7 @@ TERMS_2019 = (
 # (an instruction in parentheses is short: without a closing parenthesis within 300
 # characters, a text of many "（此处" would be scanned to its end from each of them)
 TEMPLATE_TEXT = re.compile(
-    r"【待补充|待补充|编写说明|填写说明|请填写|请在此|（此处[^）]{0,300}+）|[X×]{2,}"
+    r"【待补充|【请核实|待补充|编写说明|填写说明|请填写|请在此|（此处[^）]{0,300}+）|[X×]{2,}"
     r"|\{[@A-Za-z_][^{}]*\}"
 )
 # 自2023年1月1日起至2023年12月31日止 (spaces possessive: a long run of them is read once)

@@ -2,7 +2,7 @@
 
 A finding is a value (code, severity, location, message). The terminal table, the JSON output
 and (later) the Word comments are three views of the same list. Every code is registered in
-`CODES` with the FORMAT.md rule it implements and its severity, so codes stay stable and can be
+`CODES` with the docs/format.md rule it implements and its severity, so codes stay stable and can be
 documented and grepped; a code's severity never depends on context (where a rule has a milder
 form, that form has a code of its own).
 """
@@ -27,7 +27,7 @@ class Severity(StrEnum):
 class Code:
     code: str
     severity: Severity
-    rules: tuple[str, ...]  # FORMAT.md rule ids
+    rules: tuple[str, ...]  # docs/format.md rule ids
     title: str  # short Chinese description, used in documentation
 
 

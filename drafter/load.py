@@ -10,7 +10,6 @@ same data, and its problems and findings are located by cell (`stats.xlsx 三!D7
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,6 +240,8 @@ def _suggest(key: str, parent_loc: PathKey) -> str:
     if parent is None:
         return ""
     names = list(parent.model_fields)
+    import difflib  # only for a misspelt key
+
     close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
     if close:
         return f'（是否应为 "{close[0]}"？）'

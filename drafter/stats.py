@@ -1,4 +1,4 @@
-"""The statistics of one report: the contract of docs/CONTRACT.md as pydantic models.
+"""The statistics of one report: the contract of docs/statistics-file.md as pydantic models.
 
 Conventions (from the contract):
 - a column left out of a table row is 0; `total` left out is derived, `total` given is checked;
@@ -531,7 +531,7 @@ Note = Annotated[
 
 
 class Stats(_Model):
-    """一份年度报告的统计数据（One report's statistics, CONTRACT.md）."""
+    """一份年度报告的统计数据（One report's statistics, docs/statistics-file.md）."""
 
     format: str = Field(
         "gov-info-disclosure-2021",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,211 @@ def test_summary_tables_wrap_their_text_instead_of_cutting_it():
         assert info.title.replace("“", "").replace("”", "")[-6:] in cells.replace("“", "").replace(
             "”", ""
         ), info.code
+
+
+# ---- typer's and click's own words, in Chinese (issue 12, item 10) --------------------------
+
+# What click and typer write by themselves, in English, on a help screen or in an error.
+ENGLISH = (
+    "Usage",
+    "Arguments",
+    "Options",
+    "Commands",
+    "Show this message",
+    "required",
+    "default",
+    "[OPTIONS]",
+    "COMMAND",
+    "[ARGS]",
+    "<path>",
+    "<str>",
+    "<int",
+    "<float",
+    "range",
+    "env var",
+    "dynamic",
+    "Try '",
+    "for help",
+    "Error",
+    "Missing",
+    "No such",
+    "Invalid value",
+    "Input should",
+    "Got unexpected",
+    "does not take",
+    "requires an",
+    "Did you mean",
+    "Possible options",
+)
+
+
+def english_in(text: str) -> list[str]:
+    return [words for words in ENGLISH if words in text]
+
+
+COMMANDS = [
+    "init",
+    "check",
+    "draft",
+    "verify",
+    "models",
+    "log",
+    "redraft",
+    "extract",
+    "audit",
+    "layouts",
+    "codes",
+    "schema",
+]
+
+
+def test_the_command_list_is_the_apps():
+    from drafter import cli
+
+    assert [c.__name__ for c in cli._COMMANDS] == COMMANDS
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], *([c, "--help"] for c in COMMANDS)])
+def test_every_help_screen_reads_in_chinese(args: list[str]):
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("用法：drafter"), result.output
+    assert english_in(result.output) == [], result.output
+    assert "显示本帮助并退出" in result.output and "选项：" in result.output
+
+
+def test_help_screens_name_types_defaults_and_ranges_in_chinese():
+    shown = run("draft", "--help").output
+    assert "STATS <路径>" in shown and "[必填]" in shown
+    assert "--workers <整数>" in shown and "[默认 4；取值 1～16]" in shown
+    assert "--model <文字>" in shown
+    assert "[默认 10.0；不小于 0.1]" in run("audit", "--help").output
+    assert "命令：" in run("--help").output and "参数：" in shown
+
+
+def test_help_columns_line_up_with_chinese_in_them():
+    """The help column starts at one terminal column for every option, though the first
+    column holds Chinese (two columns a character)."""
+    from drafter.clihelp import _width
+
+    lines = [line for line in run("draft", "--help").output.splitlines() if line.startswith("  -")]
+    starts = set()
+    for line in lines:
+        _, _, help_text = line.strip().partition("  ")
+        starts.add(_width(line[: len(line) - len(help_text.lstrip())]))
+    assert len(starts) == 1, lines
+
+
+def test_drafter_alone_shows_the_help_in_chinese_with_status_2():
+    result = run()
+    assert result.exit_code == 2
+    assert result.output.startswith("用法：drafter [选项] 命令 [参数]...")
+    assert english_in(result.output) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["check"], "缺少参数 STATS（drafter check -h 查看用法）"),
+        (["redraft", "a.docx", "--section", "overall"], "缺少选项 --stats"),
+        (["check", "--jso", "a.yaml"], "没有选项 --jso（是不是 --json？）"),
+        (["check", "a.yaml", "b.yaml"], "多余的参数：b.yaml"),
+        (["chek", "a.yaml"], "没有命令 chek（是不是 check"),
+        (
+            ["draft", "a.yaml", "-o", "a.docx", "--workers", "x"],
+            '--workers 的值无效：需要整数，得到 "x"',
+        ),
+        (["draft", "a.yaml", "-o", "a.docx", "--workers", "0"], "--workers 的值无效：不能小于 1"),
+        (["draft", "a.yaml", "-o", "a.docx", "--workers", "17"], "--workers 的值无效：不能大于 16"),
+        (["audit", "--timeout", "abc", "x"], "--timeout 的值无效：需要数字"),
+        (["codes", "--json=1"], "选项 --json 不带值"),
+        (["check", "a.yaml", "--previous"], "选项 --previous 需要一个值（drafter check -h"),
+    ],
+)
+def test_usage_errors_are_one_chinese_line(args: list[str], words: str):
+    """Under CliRunner as from the console script (tests/test_exits.py): one line on stderr,
+    status 2, nothing of click's English."""
+    result = run(*args)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("错误 E-USAGE："), result.stderr
+    assert words in lines[0]
+    assert english_in(result.output) == [], result.output
+
+
+# ---- `check` without typer: the same results ---------------------------------------------------
+
+
+def test_plain_check_arguments_are_parsed_without_typer():
+    from drafter.cli import _plain_check
+
+    plain = _plain_check(["check", "a.yaml", "--previous=b.yaml", "--json"])
+    assert plain == {"stats": Path("a.yaml"), "previous": Path("b.yaml"), "as_json": True}
+    assert _plain_check(["check", "--json", "a.yaml"]) == {
+        "stats": Path("a.yaml"),
+        "previous": None,
+        "as_json": True,
+    }
+    assert _plain_check(["check", "--previous", "b.yaml", "a.yaml"])["previous"] == Path("b.yaml")
+    for other in (
+        [],
+        ["check"],
+        ["check", "-h"],
+        ["check", "a.yaml", "--help"],
+        ["check", "a.yaml", "b.yaml"],
+        ["check", "a.yaml", "--json", "--json"],
+        ["check", "a.yaml", "--previous"],
+        ["check", "a.yaml", "--previous", "--json"],
+        ["check", "a.yaml", "--previous="],
+        ["check", "a.yaml", "--previous", "b", "--previous", "c"],
+        ["check", "--", "a.yaml"],
+        ["check", "-"],
+        ["check", "a.yaml", "--jsn"],
+        ["draft", "a.yaml"],
+        ["--version"],
+    ):
+        assert _plain_check(other) is None, other
+
+
+def console_script(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    from drafter import cli
+
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "__all__")  # main() sets it for its process
+    monkeypatch.setattr(sys, "argv", ["drafter", *args])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    captured = capsys.readouterr()
+    return exit_.value.code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "{sample}"],
+        ["check", "{sample}", "--json"],
+        ["check", "--json", "{clean}"],
+        ["check", "{clean}", "--previous", "{sample}"],
+        ["check", "{clean}", "--previous={clean}", "--json"],
+        ["check", "{missing}"],
+        ["check", "{clean}", "--previous", "{missing}"],
+    ],
+)
+def test_check_without_typer_is_check_through_typer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args
+):
+    from drafter import cli
+
+    paths = {
+        "sample": str(SAMPLE),
+        "clean": str(write(tmp_path, base_data())),
+        "missing": str(tmp_path / "missing.yaml"),
+    }
+    args = [a.format(**paths) for a in args]
+    assert cli._plain_check(args) is not None
+    plain = console_script(monkeypatch, capsys, *args)
+    monkeypatch.setattr(cli, "_plain_check", lambda _: None)
+    through_typer = console_script(monkeypatch, capsys, *args)
+    assert plain == through_typer
+    assert plain[1] or plain[2]

@@ -213,3 +213,18 @@ def test_the_gaps_left_for_the_clerk_are_listed_after_drafting(tmp_path: Path):
     assert "（三）政府信息管理方面：【待补充：" in result.output
     sample = run("draft", SAMPLE, "-o", tmp_path / "sample.docx", "--allow-errors")
     assert sample.exit_code == 0 and "处待补充" not in sample.output
+
+
+def test_gaps_are_listed_once_not_reported_as_errors_of_the_draft(tmp_path: Path):
+    """A statistics file without notes drafts without --allow-errors: its gaps are listed
+    after writing, not shown as E-DOC-TEMPLATE errors; verify still reports them until the
+    clerk fills them in."""
+    stats = SAMPLE.parent.parent / "hongjiang-yuanjianglu-2023" / "stats.yaml"
+    out = tmp_path / "report.docx"
+    result = run("draft", stats, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "E-DOC-TEMPLATE" not in result.output
+    assert "每个数都与统计数据一致" in result.output
+    assert "还有 10 处待补充" in result.output
+    verified = run("verify", out, "--stats", stats)
+    assert verified.exit_code == 1 and "E-DOC-TEMPLATE" in verified.output

@@ -48,6 +48,12 @@ def one_coded_line(stderr: str) -> str:
         (["nocommand"], "E-USAGE", "没有命令 nocommand"),
         (["check", "a.yaml", "b.yaml"], "E-USAGE", "多余的参数"),
         (["check", "missing.yaml"], "E-FILE-MISSING", "missing.yaml"),
+        (["verify", "a.docx"], "E-USAGE", "缺少选项 --stats（"),
+        (["init", "--year", "二〇二四"], "E-USAGE", "选项 --year 的值无效：需要整数"),
+        (["init", "--year", "1900"], "E-USAGE", "选项 --year 的值无效：不能小于 1990"),
+        (["log", "--limit"], "E-USAGE", "选项 --limit 需要一个值（"),
+        (["layouts", "--json"], "E-USAGE", "没有选项 --json"),
+        (["check", "--json=yes", "a.yaml"], "E-USAGE", "选项 --json 不带值"),
     ],
 )
 def test_usage_and_input_errors_are_one_coded_line(tmp_path, args, code, words):
@@ -56,6 +62,8 @@ def test_usage_and_input_errors_are_one_coded_line(tmp_path, args, code, words):
     line = one_coded_line(result.stderr)
     assert line.startswith(f"错误 {code}：") and words in line
     assert "Traceback" not in result.stderr + result.stdout
+    for english in ("Error", "Usage", "Try ", "Invalid", "Input should", "Missing", "No such"):
+        assert english not in line
 
 
 def test_a_bug_is_exit_3_with_an_id_and_a_log_file(tmp_path, monkeypatch):
