@@ -24,7 +24,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
@@ -226,11 +226,6 @@ def _shown(path: object) -> str:
     return one_line(str(path))
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether two paths name one file; realpath never raises, not even on a symlink loop."""
-    return os.path.realpath(a) == os.path.realpath(b)
-
-
 def _crash(exc: BaseException) -> SystemExit:
     from drafter.crash import INTERNAL_ERROR, report_crash
 
@@ -328,55 +323,29 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出，供程序读取")] = False,
 ) -> None:
     """检查统计数据：各表勾稽关系、空白单元格、信息处理费、事实之和；可与上年核对。"""
-    from drafter.checks import check as run_checks
-    from drafter.findings import Severity, count
-    from drafter.load import load_stats
+    from drafter.workflows import check_statistics
 
-    this_year = load_stats(stats)
-    last_year = _previous(previous)
-    findings = run_checks(this_year, last_year)
-    errors = count(findings, Severity.ERROR)
+    result = check_statistics(stats, previous, on_previous=_said_previous)
     if as_json:
-        _print_json(
-            findings,
-            file=str(stats),
-            agency=this_year.agency,
-            year=this_year.year,
-            format=this_year.format,
-        )
+        _write_json(result.to_dict())
     else:
-        _print_findings(findings, f"{this_year.agency} {this_year.year}年 · {_shown(stats)}")
-    _exit(1 if errors else 0)
+        _print_findings(result.findings, _stats_title(result.stats, stats))
+    _exit(1 if result.errors else 0)
 
 
-def _print_json(findings: list[Any], **head: Any) -> None:
-    """`--json` of check and verify: what was read, the findings, and their counts."""
-    from drafter.findings import Severity, count
-
-    payload = {
-        **head,
-        "findings": [f.to_dict() for f in findings],
-        "errors": count(findings, Severity.ERROR),
-        "warnings": count(findings, Severity.WARNING),
-        "advice": count(findings, Severity.ADVICE),
-    }
-    _write_json(payload)
+def _stats_title(stats: Any, path: Path) -> str:
+    return f"{stats.agency} {stats.year}年 · {_shown(path)}"
 
 
-def _previous(path: Path | None) -> Any:
-    """Last year's statistics: a statistics file, or last year's published report read by
-    `drafter extract` (what it could not read is said on stderr)."""
-    if path is None:
-        return None
-    from drafter.extract import extract, extracted_stats, is_document
-    from drafter.load import load_stats
-
-    if not is_document(path):
-        return load_stats(path)
-    extracted = extract(path)
+def _said_previous(previous: Any) -> None:
+    """When last year's statistics were read from last year's published report (as `drafter
+    extract` reads it), say so on stderr, and how much of it to check."""
+    extracted = previous.extracted
+    if extracted is None:
+        return
     err.print(
         Text(
-            f"上年数据由 {_shown(path)} 读出"
+            f"上年数据由 {_shown(previous.path)} 读出"
             f"（{_shown(extracted.data['agency'])} {extracted.data['year']}年）"
             + (
                 f"，{len(extracted.warnings)} 处请核对（drafter extract 可查看）"
@@ -386,14 +355,13 @@ def _previous(path: Path | None) -> Any:
             style="cyan",
         )
     )
-    return extracted_stats(extracted)
 
 
 SHOWN_FINDINGS = 300  # rows of the findings table; a reviewer reads no more, --json has all
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "advice": "cyan"}
 
 
-def _print_findings(findings: list[Any], title: str, parts: list[Any] | None = None) -> None:
+def _print_findings(findings: Sequence[Any], title: str, parts: list[Any] | None = None) -> None:
     """Errors first; for a number, its sentence; then one line per part of the report."""
     from drafter.findings import Severity, count
 
@@ -492,75 +460,64 @@ def draft(
     ] = None,
 ) -> None:
     """起草报告：先检查统计数据，再按官方版式写出 Word 文档（及网页版）。"""
-    from drafter.checks import check as run_checks
-    from drafter.files import check_writable
-    from drafter.findings import Severity, count
-    from drafter.formats import load_layout
-    from drafter.load import load_stats
+    from drafter.workflows import (
+        BLOCKED_BY_NUMBERS,
+        BLOCKED_BY_STATISTICS,
+        check_draft_targets,
+        check_for_draft,
+        draft_checked,
+        write_draft,
+    )
 
-    targets = [p for p in (output, md, html) if p is not None]
-    if not targets:
-        raise InputError("请用 -o 指定输出的 .docx 文件（或 --md、--html）", code="E-USAGE")
-    for path, suffix in ((output, ".docx"), (md, ".md"), (html, ".html")):
-        if path is not None and path.suffix.lower() not in (
-            suffix,
-            ".htm" if suffix == ".html" else suffix,
-        ):
-            raise InputError(f"{path}: 文件扩展名应为 {suffix}", code="E-USAGE")
-    for path in targets:
-        check_writable(path, force=force)
-    this_year = load_stats(stats)
-    last_year = _previous(previous)
-    layout = load_layout(layout_id or this_year.format)
-    findings = run_checks(this_year, last_year, layout=layout)
-    errors = count(findings, Severity.ERROR)
-    if findings:
-        _print_findings(findings, f"{this_year.agency} {this_year.year}年 · {_shown(stats)}")
-    if errors and not allow_errors:
+    check_draft_targets(output, md, html, force=force)
+    checked = check_for_draft(
+        stats,
+        previous_path=previous,
+        layout_id=layout_id,
+        allow_errors=allow_errors,
+        on_previous=_said_previous,
+    )
+    if checked.findings:
+        _print_findings(checked.findings, _stats_title(checked.stats, stats))
+    if checked.blocked == BLOCKED_BY_STATISTICS:
         err.print(
             Text(
-                f"统计数据有 {errors} 项错误，未生成报告。请改正后重试；"
+                f"统计数据有 {checked.errors} 项错误，未生成报告。请改正后重试；"
                 "如需先生成草稿，请加 --allow-errors。",
                 style="bold red",
             )
         )
         _exit(1)
-    from drafter.draft import draft_report
-    from drafter.verify import verify_report
-
     drafter = _drafter(
-        this_year, layout, model, offline, no_cache, workers, style_from, None, last_year
+        checked.stats,
+        checked.layout,
+        model,
+        offline,
+        no_cache,
+        workers,
+        style_from,
+        None,
+        checked.previous.stats if checked.previous is not None else None,
     )
-    report = draft_report(this_year, layout, cover_letter=cover_letter, drafter=drafter)
+    result = draft_checked(checked, drafter, cover_letter=cover_letter, allow_errors=allow_errors)
     # The gaps left for the clerk (E-DOC-TEMPLATE at 【待补充…】) are listed after writing, by
     # part, not as errors of the draft: they are what a first draft without notes must have.
-    verified = [
-        f
-        for f in verify_report(report, this_year, layout, last_year)
-        if f.code != "A-AI-UNEDITED" and not _is_gap(f)
-    ]
-    if verified:
-        _print_findings(verified, "核对起草的正文（每个数都与统计数据比对）")
+    if result.verified:
+        _print_findings(result.verified, "核对起草的正文（每个数都与统计数据比对）")
     else:
         err.print(Text("核对起草的正文：每个数都与统计数据一致。", style="green"))
-    # A first draft may still have gaps for the clerk to fill (【待补充】, E-DOC-*): those are
-    # shown, not blocking. A wrong number never passes without --allow-errors.
-    problems = sum(
-        1
-        for f in verified
-        if f.severity is Severity.ERROR
-        and f.code.startswith(("E-NUM", "E-CLAIM", "E-TABLE", "E-TEXT"))
-    )
-    if problems and not allow_errors:
-        err.print(Text(f"正文核对发现 {problems} 项错误，未生成报告。", style="bold red"))
+    # A wrong number never passes without --allow-errors.
+    if result.blocked == BLOCKED_BY_NUMBERS:
+        err.print(
+            Text(f"正文核对发现 {result.number_errors} 项错误，未生成报告。", style="bold red")
+        )
         _exit(1)
-    written = _write_report(report, output, md, html, force)
-    for path in written:
+    for path in write_draft(result, output, md, html, force):
         err.print(f"已写出 {_shown(path)}")
-    _print_gaps(report)
-    from drafter.draft import MISSING_DATE
+    _print_gaps(result.gaps)
+    if result.missing_date:
+        from drafter.draft import MISSING_DATE
 
-    if report.cover_letter is not None and report.cover_letter.date == MISSING_DATE:
         err.print(
             Text(
                 f"报送函没有成文日期（统计文件的 cover_letter.date），落款处写了“{MISSING_DATE}”",
@@ -580,23 +537,13 @@ def _columns(table: rich.table.Table, *columns: str | tuple[str, int]) -> None:
             table.add_column(header, ratio=ratio, overflow="fold")
 
 
-def _is_gap(finding: Any) -> bool:
-    return finding.code == "E-DOC-TEMPLATE" and finding.location.text in ("【待补充", "【请核实")
-
-
-def _print_gaps(report: Any) -> None:
+def _print_gaps(gaps: Sequence[Any]) -> None:
     """After drafting, every 【待补充…】 left for the clerk, by part: "还有 5 处待补充：…"."""
-    from drafter.render import GAP
-
-    gaps: list[str] = []
-    for heading, _number, paragraph in report.located_paragraphs():
-        for match in GAP.finditer(paragraph.text):
-            gaps.append(f"{heading or '前言'}：{match.group()}")
     if not gaps:
         return
     err.print(Text(f"还有 {len(gaps)} 处待补充（请经办人填写后再提交）：", style="yellow"))
     for gap in gaps:
-        err.print(Text(f"  {one_line(gap)}", style="yellow"))
+        err.print(Text(f"  {one_line(gap.line())}", style="yellow"))
 
 
 def _drafter(
@@ -669,28 +616,6 @@ def _drafter(
     return drafter
 
 
-def _write_report(
-    report: Any, output: Path | None, md: Path | None, html: Path | None, force: bool
-) -> list[Path]:
-    from drafter.files import write_all_atomic
-
-    items: list[tuple[Path, bytes]] = []
-    if output is not None:
-        from drafter.render.docx import render_docx
-
-        items.append((output, render_docx(report)))
-    if md is not None:
-        from drafter.render.markdown import render_markdown
-
-        items.append((md, render_markdown(report)))
-    if html is not None:
-        from drafter.render.html import render_html
-
-        items.append((html, render_html(report)))
-    write_all_atomic(items, force=force)
-    return [path for path, _ in items]
-
-
 # ---- verify --------------------------------------------------------------------------------
 
 
@@ -720,47 +645,17 @@ def verify(
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的批注文件")] = False,
 ) -> None:
     """核对报告：读回（编辑过的）文档，逐个核对正文中的数、表格和格式要求。"""
-    from drafter.findings import Severity, count
-    from drafter.formats import load_layout
-    from drafter.load import load_stats
-    from drafter.read.document import read_document
-    from drafter.summary import part_summaries
-    from drafter.verify import verify_report
+    from drafter.workflows import verify_document
 
-    if annotate is not None:
-        from drafter.files import check_writable
-
-        if document.suffix.lower() != ".docx":
-            raise InputError("--annotate 只适用于 .docx 文档", code="E-USAGE")
-        if annotate.suffix.lower() != ".docx":
-            raise InputError(f"{annotate}: 批注文件的扩展名应为 .docx", code="E-USAGE")
-        if _same_file(annotate, document):
-            raise InputError("批注文件不能覆盖被核对的文档，请另指定文件名", code="E-USAGE")
-        check_writable(annotate, force=force)
-    this_year = load_stats(stats)
-    last_year = _previous(previous)
-    layout = load_layout(this_year.format)
-    report, _ = read_document(document)
-    findings = verify_report(report, this_year, layout, last_year, file=str(document))
-    parts = part_summaries(report, findings)
-    errors = count(findings, Severity.ERROR)
-    if annotate is not None:
-        from drafter.annotate import annotate_docx
-        from drafter.files import write_atomic
-        from drafter.limits import MAX_DOCX_BYTES, read_bytes_limited
-
-        data = read_bytes_limited(document, MAX_DOCX_BYTES, "报告文件")
-        annotated = annotate_docx(data, findings, str(document))
-        write_atomic(annotate, annotated, force=force)
+    result = verify_document(document, stats, previous, annotate, force, on_previous=_said_previous)
     if as_json:
-        _print_json(
-            findings, file=str(document), stats=str(stats), parts=[p.to_dict() for p in parts]
-        )
+        _write_json(result.to_dict())
     else:
-        _print_findings(findings, f"核对 {_shown(document)}（统计数据：{_shown(stats)}）", parts)
-        if annotate is not None:
-            err.print(f"已写出带批注的文档 {_shown(annotate)}")
-    _exit(1 if errors else 0)
+        title = f"核对 {_shown(document)}（统计数据：{_shown(stats)}）"
+        _print_findings(result.findings, title, list(result.parts))
+        if result.annotated is not None:
+            err.print(f"已写出带批注的文档 {_shown(result.annotated)}")
+    _exit(1 if result.errors else 0)
 
 
 # ---- models, log, redraft ------------------------------------------------------------------
@@ -902,12 +797,13 @@ def redraft(
     from drafter.load import load_stats
     from drafter.redraft import part_heading
     from drafter.redraft import redraft as redraft_part
+    from drafter.workflows import same_file
 
     if output is None and not dry_run:
         raise InputError("请用 -o 指定写出的新文档（或用 --dry-run 只看改动）", code="E-USAGE")
     if document.suffix.lower() != ".docx" or (output and output.suffix.lower() != ".docx"):
         raise InputError("redraft 读写 .docx 文档", code="E-USAGE")
-    if output is not None and _same_file(output, document):
+    if output is not None and same_file(output, document):
         raise InputError(
             "新文档不能覆盖原文档，请另指定文件名（原文档保留编辑的修改）", code="E-USAGE"
         )
