@@ -381,6 +381,30 @@ class Verifier:
         proactive = [c for c in self.concepts if c.quantity.startswith("@proactive.")]
         self._document_actions = {w for c in proactive for w in c.near}
         self._document_kinds = sorted({w for c in proactive for w in c.all}, key=len, reverse=True)
+        # what confirmed each number of the paragraph being verified, when `confirmations`
+        # asks (None: not recorded)
+        self._confirmed: dict[tuple[int, int], Quantity | str] | None = None
+
+    def confirmations(
+        self, text: str, where: Location, trusted: Sequence[Span] = ()
+    ) -> tuple[list[Finding], dict[tuple[int, int], Quantity | str]]:
+        """`paragraph`'s findings, and what confirmed the numbers it found right: by each
+        number's span, the quantity it was verified as, or (a sum or share of the text's own
+        numbers, a rate or change worked out from the tables) a description. A number with a
+        finding may be recorded too (confirmed in one reading, wrong in another): its
+        finding is what counts. Recording changes no finding."""
+        self._confirmed = {}
+        try:
+            findings = self.paragraph(text, where, trusted)
+            return findings, self._confirmed
+        finally:
+            self._confirmed = None
+
+    def _confirm(self, mention: Mention, what: Quantity | str) -> None:
+        """Record what confirmed `mention` (when `confirmations` asks); always None, the
+        verdict of `_judge` for a number found right."""
+        if self._confirmed is not None:
+            self._confirmed.setdefault((mention.start, mention.end), what)
 
     def _fitting(self, unit: str | None) -> list[tuple[str, Quantity]]:
         """The quantities a number with this unit may state (worked out once per unit)."""
@@ -431,6 +455,7 @@ class Verifier:
             sentence_start = mention.start - len(context.before)
             earlier = mentions[first_from(mentions, sentence_start, index) : index]
             if _states_a_sum(mention, context, earlier, text):
+                self._confirm(mention, "文中前面几个数之和")
                 continue
             if LAST_YEARS_VALUE.search(text, max(0, mention.start - WINDOW), mention.start):
                 # "比2022年（31起）": last year's number, for the change stated next
@@ -445,6 +470,8 @@ class Verifier:
             stated = stated_change(text, mentions, index, context, located)
             if stated is not None:
                 # "共收到申请22起，比2022年（31起）下降29%": both years' numbers are in the text
+                if not stated:
+                    self._confirm(mention, "文中两年的数算出的变化")
                 findings.extend(stated)
                 continue
             if any(w in context.clause for w in reference()["change_words"]):
@@ -464,7 +491,9 @@ class Verifier:
                 and not self._named_percent(mention, context)
                 and stated_share(mention, context, earlier)
             ):
-                continue  # "受理2021件，办结2021件，办结率100%": the text's own numbers
+                # "受理2021件，办结2021件，办结率100%": the text's own numbers
+                self._confirm(mention, "文中的数算出的比例")
+                continue
             if mention.percent and not self._named_percent(mention, context):
                 rate = self._rate(mention, context, located)
                 if rate is not None:
@@ -569,6 +598,7 @@ class Verifier:
             _value_fits(mention, quantity, value) and _unit_fits(quantity, unit)
             for value, unit in mention.readings()
         ):
+            self._confirm(mention, quantity)
             return []
         return [
             Finding(
@@ -741,7 +771,9 @@ class Verifier:
         if breakdown is not None:
             # An item of a breakdown is a part: its own parts first, never the whole.
             parts, named_parts = self._parts(breakdown, context, sources, unit)
-            if any(_value_fits(mention, q, value) for q in named_parts or parts):
+            part = next((q for q in named_parts or parts if _value_fits(mention, q, value)), None)
+            if part is not None:
+                self._confirm(mention, part)
                 return None
             if named_parts:
                 return self._mismatch(mention, named_parts[0], where)
@@ -763,13 +795,21 @@ class Verifier:
         )
         equal = {id(s) for s in sources if _value_fits(mention, s.quantity, value)}
 
-        def fits(candidates: list[Source], margin: float) -> bool:
+        def fits(candidates: list[Source], margin: float) -> Source | None:
+            """The candidate the number is verified as, if any."""
             if candidates and value and candidates[0].quantity.value == 0:
                 # a block that is 0 has no outcomes to state: "行政诉讼案件0件，结果维持2件"
                 # speaks of the 行政复议 named before it, if any named quantity has the value
-                return any(id(s) in equal for s in candidates)
-            return bool(candidates) and any(
-                id(s) in equal and s.score >= candidates[0].score - margin for s in candidates
+                return next((s for s in candidates if id(s) in equal), None)
+            if not candidates:
+                return None
+            return next(
+                (
+                    s
+                    for s in candidates
+                    if id(s) in equal and s.score >= candidates[0].score - margin
+                ),
+                None,
             )
 
         declined: Quantity | None = None  # a fact the words recall but do not name
@@ -791,31 +831,43 @@ class Verifier:
         )
         if exact:
             top = len(bigrams(exact[0].quantity.label))
-            if any(
-                id(s) in equal
-                and s.local >= exact[0].local - 0.05
-                and (
-                    len(bigrams(s.quantity.label)) >= top - 1
-                    or s.quantity.label not in exact[0].quantity.label  # a sibling, not a part
-                )
-                for s in exact
-            ):
+            hit = next(
+                (
+                    s
+                    for s in exact
+                    if id(s) in equal
+                    and s.local >= exact[0].local - 0.05
+                    and (
+                        len(bigrams(s.quantity.label)) >= top - 1
+                        or s.quantity.label not in exact[0].quantity.label  # a sibling
+                    )
+                ),
+                None,
+            )
+            if hit is not None:
+                self._confirm(mention, hit.quantity)
                 return None
             return self._mismatch(mention, exact[0].quantity, where)
         # A specific table concept (现行有效 + 规范性文件) is authoritative: the tables are the
         # official figures, and a fact saying otherwise is a contradiction, not a source.
         if governing and governing[0].specific >= AUTHORITATIVE:
-            if fits(governing, TIE):
+            if hit := fits(governing, TIE):
+                self._confirm(mention, hit.quantity)
                 return None
             return self._mismatch(mention, governing[0].quantity, where)
         if facts:
-            if any(id(s) in equal for s in governing):
-                return None  # the table names it too, with this value
+            hit = next((s for s in governing if id(s) in equal), None)
+            if hit is not None:
+                self._confirm(mention, hit.quantity)  # the table names it too
+                return None
             # A fact named in the number's own clause outranks one named earlier in the
             # sentence: in "政策24条，政策解读25条" the 25 is the 政策解读.
             own = sorted((s for s in facts if s.local >= STRONG), key=lambda s: -s.local)
             if own:
-                if any(id(s) in equal and s.local >= own[0].local - 0.1 for s in own):
+                near = own[0].local - 0.1
+                hit = next((s for s in own if id(s) in equal and s.local >= near), None)
+                if hit is not None:
+                    self._confirm(mention, hit.quantity)
                     return None
                 if not _other_words(own[0].quantity.label, context):
                     return self._mismatch(mention, own[0].quantity, where)
@@ -826,23 +878,34 @@ class Verifier:
                 # own words speak of something else is not the fact's, nor is an item named
                 # only by the lead-in of its breakdown.
                 lead = [s for s in facts if not _other_words(s.quantity.label, context)]
-                if fits(lead, 0.25) or any(id(s) in equal for s in further):
+                hit = fits(lead, 0.25) or next((s for s in further if id(s) in equal), None)
+                if hit is not None:
+                    self._confirm(mention, hit.quantity)
                     return None
                 if lead and breakdown is None:
                     return self._mismatch(mention, lead[0].quantity, where)
                 declined = facts[0].quantity
         if governing:
-            if fits(governing, TIE):
+            if hit := fits(governing, TIE):
+                self._confirm(mention, hit.quantity)
                 return None
             return self._mismatch(mention, governing[0].quantity, where)
-        if fits(further, TIE):
-            return None  # words further on confirm the value; they never contradict it
+        if hit := fits(further, TIE):
+            # words further on confirm the value; they never contradict it
+            self._confirm(mention, hit.quantity)
+            return None
         matching = [s for s in sources if id(s) in equal]
-        if any(
-            s.score >= WEAK
-            and (s.table or s.local >= WEAK or not _other_words(s.quantity.label, context))
-            for s in matching
-        ):
+        hit = next(
+            (
+                s
+                for s in matching
+                if s.score >= WEAK
+                and (s.table or s.local >= WEAK or not _other_words(s.quantity.label, context))
+            ),
+            None,
+        )
+        if hit is not None:
+            self._confirm(mention, hit.quantity)
             return None
         if matching:
             # a row's 总计 cell and the row itself are one number: name it once
@@ -944,6 +1007,7 @@ class Verifier:
         pairs = [(part, base) for part in rate.parts for base in rate.bases]
         expected = self._shares(mention, pairs)
         if expected is None:
+            self._confirm(mention, f"表三算出的{rate.name}")
             return []
         if not expected:
             return None  # the tables are blank or zero: nothing to compare with
@@ -1028,6 +1092,7 @@ class Verifier:
             pairs += [(name, named_base) for name in parts]
         shares = self._shares(mention, list(dict.fromkeys(pairs)))
         if shares is None:
+            self._confirm(mention, "统计数据算出的比例")
             return []
         if not shares and named_base is None:
             return None  # the tables are blank or zero: nothing to compare with
@@ -1066,6 +1131,7 @@ class Verifier:
             unit = Decimal(1).scaleb(-decimals)
             exact = part.value / written_base.value * 100 if written_base.value else None
             if exact is not None and rounds_to(exact, mention):
+                self._confirm(mention, f"文中“{part.text}”占“{written_base.text}”的比例")
                 return []
             shown = "无法计算" if exact is None else f"{at_digits(exact, unit)}%"
             return [
@@ -1083,6 +1149,7 @@ class Verifier:
             exact = part.value / Decimal(base.value) * 100 if base.value else None
             unit = Decimal(1).scaleb(-decimals)
             if exact is not None and rounds_to(exact, mention):
+                self._confirm(mention, f"文中“{part.text}”占{base.label}（{base.text()}）的比例")
                 return []
             located = with_sentence(where, context_of(text, mention))
             shown = "无法计算" if exact is None else f"{at_digits(exact, unit)}%"
@@ -1126,11 +1193,13 @@ class Verifier:
                 exact = part.value / denominator * 100
                 shares[label] = at_digits(exact, unit)
                 if rounds_to(exact, mention):  # rounded or cut at the digits written
+                    self._confirm(mention, f"文中“{part.text}”占{label}的比例")
                     return []
         in_sentence = [m for m in earlier if m.start >= sentence_start and not m.percent]
         if not table_part and in_sentence == [part] and self._share_of_a_fact(mention, part):
             # "新增信息3条，占37.5%": no base in the sentence, a share of a total of the facts
             # (主动公开信息8条); where the sentence states its base, that base decides
+            self._confirm(mention, f"文中“{part.text}”占统计文件中总数的比例")
             return []
         if not table_part:
             # The part is no table number ("公开18件……满意率100%"): the percentage is not a
@@ -1174,12 +1243,16 @@ class Verifier:
                 continue
             if label_score(quantity.label, widened, self.weights) >= STRONG:
                 candidates.append((name, Decimal(quantity.value), Decimal(last[name].value)))
-        for _, now, then in candidates:
+        for name, now, then in candidates:
             diff = abs(now - then)
-            if mention.percent and then:
-                if rounds_to(diff / then * 100, mention):
-                    return []
-            elif not mention.percent and diff == mention.value:
+            if (mention.percent and then and rounds_to(diff / then * 100, mention)) or (
+                not mention.percent and diff == mention.value
+            ):
+                self._confirm(
+                    mention,
+                    f"与上年相比的变化：{_describe(self.quantities[name])}"
+                    f"本年 {format_number(now)}、上年 {format_number(then)}",
+                )
                 return []
         if not candidates:
             return [
@@ -1458,10 +1531,13 @@ def verify_report(
     previous: Stats | None = None,
     *,
     file: str | None = None,
+    confirmed: dict[tuple[str | None, int], dict[tuple[int, int], Quantity | str]] | None = None,
 ) -> list[Finding]:
     """Every finding about a report (drafted here or read back from a file): the numbers of
     its prose, its claims, its structure and its tables against the statistics; for what a
-    model wrote (and nobody has changed since), also debris and claims without a source."""
+    model wrote (and nobody has changed since), also debris and claims without a source.
+    `confirmed`, when given, receives for each paragraph (section heading, number) what
+    confirmed each of its numbers (`Verifier.confirmations`); the findings are the same."""
     from drafter.docrules import document_rules, table_rules
     from drafter.findings import sort_findings
     from drafter.formats import load_layout
@@ -1494,7 +1570,11 @@ def verify_report(
     findings: list[Finding] = []
     for heading, number, paragraph in report.located_paragraphs():
         where = Location(section=heading, paragraph=number, file=file)
-        numbers = verifier.paragraph(paragraph.text, where, paragraph.spans)
+        if confirmed is None:
+            numbers = verifier.paragraph(paragraph.text, where, paragraph.spans)
+        else:
+            numbers, found = verifier.confirmations(paragraph.text, where, paragraph.spans)
+            confirmed[(heading, number)] = found
         findings += numbers
         if report.provenance is not None:
             author = report.provenance.author
