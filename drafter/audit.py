@@ -164,13 +164,13 @@ class AuditLog:
         output_tokens: int | None,
         duration: float,
         cached: bool,
-    ) -> None:
+    ) -> int:
         """One call, each text capped (`capped`); the request hash is of the whole request,
-        so the cache still finds it."""
+        so the cache still finds it. The call's id (what `drafter log` numbers it)."""
         stored = [{**m, "content": capped(m.get("content", ""))[0]} for m in messages]
         answer, cut = capped(response) if response is not None else (None, False)
         with self._lock:
-            self._db.execute(
+            cursor = self._db.execute(
                 "INSERT INTO calls (time, endpoint, model, section, attempt, prompt_version, "
                 "request_hash, messages, parameters, response, error, input_tokens, "
                 "output_tokens, duration_ms, cached, truncated) "
@@ -195,6 +195,7 @@ class AuditLog:
                 ),
             )
             self._db.commit()
+        return int(cursor.lastrowid or 0)
 
     def recent(self, limit: int = 20) -> list[Call]:
         with self._lock:

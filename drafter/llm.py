@@ -66,6 +66,7 @@ class Completion:
     output_tokens: int | None
     duration: float
     cached: bool
+    call: int | None = None  # its id in the audit log (None without one)
 
 
 @dataclass(frozen=True)
@@ -198,24 +199,25 @@ class ChatModel:
             tokens: tuple[Any, Any],
             duration: float,
             cached: bool,
-        ) -> None:
-            if self.audit is not None:
-                self.audit.record(
-                    **record,
-                    response=text,
-                    error=error,
-                    input_tokens=tokens[0],
-                    output_tokens=tokens[1],
-                    duration=duration,
-                    cached=cached,
-                )
+        ) -> int | None:
+            if self.audit is None:
+                return None
+            return self.audit.record(
+                **record,
+                response=text,
+                error=error,
+                input_tokens=tokens[0],
+                output_tokens=tokens[1],
+                duration=duration,
+                cached=cached,
+            )
 
         if self.use_cache and self.audit is not None:
             hit = self.audit.cached(request)
             if hit is not None:  # free, so answered even when the draft's time is up
                 text, input_tokens, output_tokens = hit
-                log(text, None, (input_tokens, output_tokens), 0.0, True)
-                return Completion(text, input_tokens, output_tokens, 0.0, True)
+                call = log(text, None, (input_tokens, output_tokens), 0.0, True)
+                return Completion(text, input_tokens, output_tokens, 0.0, True, call)
         deadline = Deadline.after(self.deadline, "模型调用")
         if until is not None and until.at < deadline.at:
             deadline = until
@@ -234,10 +236,10 @@ class ChatModel:
             error = "模型返回了空回答" + ("（只有推理过程）" if _has_reasoning(message) else "")
         elif len(text) > ANSWER_LIMIT:
             error = f"回答过长（{len(text)} 字，一个部分不应超过 {ANSWER_LIMIT} 字）"
-        log(text, error, (input_tokens, output_tokens), duration, False)
+        call = log(text, error, (input_tokens, output_tokens), duration, False)
         if error:
             raise ModelError(error)
-        return Completion(text, input_tokens, output_tokens, duration, False)
+        return Completion(text, input_tokens, output_tokens, duration, False, call)
 
     def _invoke(self, messages: list[dict[str, str]], deadline: Deadline) -> Any:
         """The model's message, or ModelError: the call runs in a daemon thread of its own and
