@@ -1060,6 +1060,45 @@ def schema(
         write_atomic(output, text, force=force)
 
 
+# ---- serve ---------------------------------------------------------------------------------
+
+
+@_command
+@reports_input_errors
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="监听地址（默认只允许本机访问）")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="端口", min=1, max=65535)] = 8000,
+    workspace: Annotated[
+        Path | None,
+        typer.Option("--workspace", help="工作区目录（默认在用户数据目录中）", show_default=False),
+    ] = None,
+) -> None:
+    """在浏览器中使用：启动本机网页（报告列表、统计表格的填写与检查）。"""
+    from drafter.web.app import bind_refusal
+    from drafter.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    refusal = bind_refusal(ws, host)
+    if refusal is not None:
+        ws.close()
+        raise InputError(refusal, code="E-USAGE")
+    import uvicorn
+
+    from drafter.web.app import create_app
+
+    app = create_app(ws, host=host)
+    shown = f"[{host}]" if ":" in host else host
+    sys.stdout.write(f"drafter 已启动：请在浏览器中打开 http://{shown}:{port}/\n")
+    sys.stdout.write(f"工作区：{_shown(ws.folder)}（按 Ctrl+C 停止）\n")
+    sys.stdout.flush()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        ws.close()
+
+
 def main() -> None:
     """The console script: every way out is an exit status and at most a few plain lines."""
     # Pydantic looks for plugins in every installed package's metadata when it builds the

@@ -650,6 +650,12 @@ class Workspace:
                 raise NotFound(f"用户不存在：{user}")
             db.execute("INSERT OR IGNORE INTO grants (user, agency) VALUES (?, ?)", (user, agency))
 
+    def users(self) -> list[str]:
+        """The names of every user, sorted (none: the server may bind only to loopback)."""
+        with self._transaction(write=False) as db:
+            rows = db.execute("SELECT name FROM users ORDER BY name").fetchall()
+        return [row[0] for row in rows]
+
     def agencies_of(self, user: str) -> list[str]:
         """The agencies granted to `user`, sorted."""
         with self._transaction(write=False) as db:

@@ -274,6 +274,7 @@ COMMANDS = [
     "layouts",
     "codes",
     "schema",
+    "serve",
 ]
 
 

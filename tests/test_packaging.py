@@ -46,6 +46,13 @@ def test_wheel_carries_the_data_files(wheel: Path):
         "drafter/prompts/offline/overall.requests.j2",
         "drafter/prompts/offline/_macros.j2",
         "drafter/cli.py",
+        "drafter/web/app.py",
+        "drafter/web/templates/base.html",
+        "drafter/web/templates/stats.html",
+        "drafter/web/static/app.css",
+        "drafter/web/static/app.js",
+        "drafter/web/static/htmx.min.js",
+        "drafter/web/static/htmx.LICENSE.txt",
     ):
         assert name in names, name
     assert any(n.startswith("drafter/prompts/") for n in names)
