@@ -22,9 +22,11 @@ Security (issue 13, item 8):
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import secrets
 import tempfile
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,8 @@ STATS_DOC = "统计"  # the name of a report's statistics document in the worksp
 LOCAL_USER = "本机用户"  # the author of saves while there is no login (loopback only)
 UPLOAD_LIMITS = {".yaml": MAX_STATS_YAML_BYTES, ".yml": MAX_STATS_YAML_BYTES}
 UPLOAD_LIMITS[".xlsx"] = MAX_WORKBOOK_BYTES
+DRAFT_DOC = "起草"  # the name of a report's draft document in the workspace
+MAX_PART_CHARS = 20_000  # one part's text as typed on the page
 
 
 # ---- binding ---------------------------------------------------------------------------------
@@ -337,6 +341,111 @@ def _marks(findings: Any, keys: set[str]) -> dict[str, list[Any]]:
 
 def _attachment(name: str, ascii_name: str) -> str:
     return f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(name)}"
+
+
+# ---- draft helpers (storage and presentation only) ----------------------------------------
+#
+# A draft is stored as JSON (kind "draft", one document per report, a version per save):
+# the statistics version it was drafted from and the text of every part, paragraph by
+# paragraph ({"parts": {part id: [paragraph, …]}, "edited": [part ids]}). The Report itself
+# (sections, tables, which quantities each drafted sentence states) is rebuilt by drafting
+# those statistics again offline, which is deterministic; then each part whose stored text
+# differs from the rebuilt one gets the stored paragraphs, those not drafted as they stand
+# being the editor's (`EDITOR`). The stored text, not the drafter, is the truth of a draft.
+
+
+def _offline_draft(content: bytes, *, allow_errors: bool) -> Any:
+    """`prepare_draft` (offline) on statistics stored in the workspace."""
+    from drafter.workflows import prepare_draft
+
+    with tempfile.TemporaryDirectory(prefix="drafter-web-") as folder:
+        path = Path(folder) / "stats.yaml"  # a fixed name: no request text in a path
+        path.write_bytes(content)
+        return prepare_draft(path, allow_errors=allow_errors)
+
+
+def paragraph_texts(text: str) -> list[str]:
+    """A part's text as typed: one paragraph per non-blank line."""
+    return [line.strip() for line in text.replace("\r", "\n").split("\n") if line.strip()]
+
+
+def apply_part_texts(report: Any, texts: dict[str, list[str]]) -> None:
+    """Give each part of `report` its stored paragraphs: a paragraph whose text is one the
+    drafter wrote in that part keeps the drafter's record, any other is the editor's."""
+    from drafter.provenance import PREAMBLE
+    from drafter.report import EDITOR, Paragraph
+
+    def replaced(blocks: list[Any], wanted: list[str]) -> list[Any]:
+        drafted = {b.text: b for b in blocks if isinstance(b, Paragraph)}
+        if [b.text for b in blocks if isinstance(b, Paragraph)] == wanted:
+            return blocks
+        new = [drafted.get(t) or Paragraph(t, EDITOR) for t in wanted]
+        at = next((i for i, b in enumerate(blocks) if isinstance(b, Paragraph)), 0)
+        rest = [b for b in blocks if not isinstance(b, Paragraph)]
+        return rest[:at] + new + rest[at:]
+
+    if PREAMBLE in texts:
+        report.preamble = replaced(report.preamble, texts[PREAMBLE])
+
+    def walk(section: Any) -> None:
+        if section.id in texts:
+            section.blocks = replaced(section.blocks, texts[section.id])
+        for sub in section.subsections:
+            walk(sub)
+
+    for section in report.sections:
+        walk(section)
+
+
+@dataclass(frozen=True)
+class DraftView:
+    report: Any  # the workspace's ReportRef
+    head: Any  # the draft's head version
+    stats_head: Any  # the statistics' head version
+    data: dict[str, Any]  # the stored draft
+    document: Any  # the rebuilt drafter.report.Report
+    checked: Checked  # the current statistics, checked
+
+
+def mark_counts(parts: list[Any]) -> dict[str, int]:
+    """Errors, warnings and gaps of a marked draft (numbers, claims and whole-paragraph
+    notes)."""
+    counts = {"error": 0, "warning": 0, "advice": 0, "gap": 0, "ok": 0}
+    for part in parts:
+        for paragraph in part.paragraphs:
+            for mark in paragraph.marks:
+                counts[mark.status] += 1
+            for note in paragraph.notes:
+                counts[note.status] += 1
+    return counts
+
+
+def mark_problems(parts: list[Any]) -> list[dict[str, str]]:
+    """The errors and warnings of a marked draft, in reading order, for the side panel."""
+    out = []
+    for part in parts:
+        for paragraph in part.paragraphs:
+            found = [
+                (m.status, m.code, m.message, paragraph.text[m.start : m.end])
+                for m in paragraph.marks
+            ] + [(n.status, n.code, n.message, "") for n in paragraph.notes]
+            for status, code, message, text in found:
+                if status in ("error", "warning"):
+                    out.append(
+                        {
+                            "anchor": part.id.replace(".", "-"),
+                            "heading": part.heading,
+                            "status": status,
+                            "code": code or "",
+                            "message": message or "",
+                            "text": text,
+                        }
+                    )
+    return out
+
+
+def _json_bytes(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 # ---- the app -------------------------------------------------------------------------------
@@ -628,6 +737,218 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
                 )
             },
         )
+
+    # ---- 起草 ---------------------------------------------------------------------------
+
+    def configured_models() -> tuple[list[str], str | None]:
+        """The ids and model names of the configured models (never a URL or a key), and why
+        the configuration could not be read, if it could not."""
+        from drafter.models import env_model, load_models
+
+        try:
+            specs, _default = load_models()
+        except InputError as exc:
+            return [], str(exc)
+        env = env_model()
+        names = [f"{s.id}（{s.model}）" for s in specs]
+        if env is not None:
+            names.append(f"{env.id}（{env.model}）")
+        return names, None
+
+    def stored_draft(report_id: int) -> tuple[Any, dict[str, Any]] | None:
+        head = workspace.head(report_id, "draft", DRAFT_DOC)
+        if head is None:
+            return None
+        data = json.loads(workspace.read(report_id, "draft", DRAFT_DOC, head.number))
+        return head, data
+
+    def draft_view(report_id: int) -> DraftView:
+        """The stored draft rebuilt (the offline draft of the statistics it was drafted from,
+        with the stored text of each part) and marked against the current statistics."""
+        report, stats_head, checked = current(report_id)
+        stored = stored_draft(report_id)
+        if stored is None:
+            raise HTTPException(404, "这份报告还没有草稿")
+        head, data = stored
+        content = workspace.read(report_id, "stats", STATS_DOC, data["stats_version"])
+        result = _offline_draft(content, allow_errors=True)
+        assert result.report is not None
+        apply_part_texts(result.report, data["parts"])
+        assert checked.result is not None
+        return DraftView(report, head, stats_head, data, result.report, checked)
+
+    def draft_context(view: DraftView, **more: Any) -> dict[str, Any]:
+        from drafter.provenance import marks_html, number_marks
+
+        assert view.checked.result is not None
+        parts = number_marks(view.document, view.checked.result.stats, view.checked.result.layout)
+        return {
+            "report": view.report,
+            "head": view.head,
+            "stats_head": view.stats_head,
+            "stale_stats": view.data["stats_version"] != view.stats_head.number,
+            "stats_version": view.data["stats_version"],
+            "stats_errors": view.checked.result.counts.errors,
+            "allowed_errors": bool(view.data.get("allow_errors")),
+            "parts": [
+                {
+                    "id": p.id,
+                    "heading": p.heading,
+                    "level": p.level,
+                    "html": marks_html(p),
+                    "text": "\n\n".join(x.text for x in p.paragraphs),
+                    "edited": p.id in view.data.get("edited", []),
+                    "empty": not p.paragraphs,
+                }
+                for p in parts
+            ],
+            "summary": mark_counts(parts),
+            "problems": mark_problems(parts),
+            "conflict": None,
+            **more,
+        }
+
+    def part_of(context: dict[str, Any], part_id: str) -> dict[str, Any]:
+        for part in context["parts"]:
+            if part["id"] == part_id:
+                return part
+        raise HTTPException(404, "草稿中没有这一部分")
+
+    @app.get("/reports/{report_id}/draft", response_class=HTMLResponse)
+    def draft_page(request: Request, report_id: int) -> HTMLResponse:
+        if workspace.head(report_id, "draft", DRAFT_DOC) is None:
+            report, stats_head, checked = current(report_id)
+            assert checked.result is not None
+            models, models_problem = configured_models()
+            return page(
+                request,
+                "draft_start.html",
+                report=report,
+                stats_head=stats_head,
+                counts=checked.result.counts,
+                models=models,
+                models_problem=models_problem,
+                blocked=None,
+            )
+        return page(request, "draft.html", **draft_context(draft_view(report_id)))
+
+    @app.post("/reports/{report_id}/draft")
+    async def make_draft(request: Request, report_id: int) -> Response:
+        report, stats_head, checked = current(report_id)
+        assert checked.result is not None
+        form = await request.form()
+        allow_errors = form.get("allow_errors") == "1"
+        content = workspace.read(report_id, "stats", STATS_DOC, stats_head.number)
+        result = _offline_draft(content, allow_errors=allow_errors)
+        if result.report is None:  # the statistics have errors and drafting anyway was not asked
+            models, models_problem = configured_models()
+            return page(
+                request,
+                "draft_start.html",
+                status=400,
+                report=report,
+                stats_head=stats_head,
+                counts=checked.result.counts,
+                models=models,
+                models_problem=models_problem,
+                blocked=result.blocked,
+            )
+        from drafter.provenance import parts_of
+
+        data = {
+            "format": 1,
+            "drafter": "offline",
+            "stats_version": stats_head.number,
+            "allow_errors": allow_errors,
+            "parts": {pid: [p.text for p in ps] for pid, _h, _l, _s, ps in parts_of(result.report)},
+            "edited": [],
+        }
+        base = _base_version(form.get("base_version"))
+        message = f"离线起草（统计数据版本 {stats_head.number}）"
+        if allow_errors and checked.result.counts.errors:
+            message += "，统计数据有错误仍起草"
+        try:
+            workspace.save(
+                report_id, "draft", DRAFT_DOC, _json_bytes(data), base_version=base,
+                author=LOCAL_USER, message=message,
+            )  # fmt: skip
+        except StaleVersion as exc:
+            raise HTTPException(409, str(exc)) from None
+        except NotFound as exc:  # a base version that never existed
+            raise HTTPException(409, str(exc)) from None
+        return RedirectResponse(f"/reports/{report_id}/draft", status_code=303)
+
+    @app.get("/reports/{report_id}/draft/parts/{part_id}", response_class=HTMLResponse)
+    def draft_part(request: Request, report_id: int, part_id: str) -> HTMLResponse:
+        context = draft_context(draft_view(report_id))
+        return page(request, "_part.html", part=part_of(context, part_id), **context)
+
+    @app.get("/reports/{report_id}/draft/parts/{part_id}/edit", response_class=HTMLResponse)
+    def draft_part_editor(request: Request, report_id: int, part_id: str) -> HTMLResponse:
+        context = draft_context(draft_view(report_id))
+        return page(request, "_part_edit.html", part=part_of(context, part_id), **context)
+
+    @app.post("/reports/{report_id}/draft/parts/{part_id}", response_class=HTMLResponse)
+    async def edit_part(request: Request, report_id: int, part_id: str) -> HTMLResponse:
+        view = draft_view(report_id)
+        form = await request.form()
+        text = form.get("text")
+        if not isinstance(text, str):
+            raise HTTPException(400, "缺少这一部分的文字")
+        if len(text) > MAX_PART_CHARS:
+            raise HTTPException(400, f"这一部分过长（上限 {MAX_PART_CHARS} 字），未保存")
+        before = part_of(draft_context(view), part_id)  # 404 for a part the draft lacks
+        base = _base_version(form.get("base_version"))
+        data = dict(view.data)
+        data["parts"] = {**data["parts"], part_id: paragraph_texts(text)}
+        data["edited"] = sorted({*data.get("edited", []), part_id})
+        try:
+            head = workspace.save(
+                report_id, "draft", DRAFT_DOC, _json_bytes(data), base_version=base,
+                author=LOCAL_USER, message=f"编辑“{before['heading']}”",
+            )  # fmt: skip
+        except StaleVersion as exc:
+            context = draft_context(view, conflict=exc)
+            part = dict(part_of(context, part_id), text=text)
+            return page(request, "_part_edit.html", status=409, part=part, **context)
+        except NotFound as exc:  # a base version that never existed
+            raise HTTPException(409, str(exc)) from None
+        context = draft_context(draft_view(report_id))
+        assert context["head"].number == head.number
+        return page(request, "_part.html", part=part_of(context, part_id), oob=True, **context)
+
+    def download(report_id: int, suffix: str) -> Response:
+        from drafter.render.docx import render_docx
+        from drafter.render.html import render_html
+        from drafter.render.markdown import render_markdown
+
+        view = draft_view(report_id)
+        render, media = {
+            "docx": (
+                render_docx,
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ),
+            "html": (render_html, "text/html; charset=utf-8"),
+            "md": (render_markdown, "text/markdown; charset=utf-8"),
+        }[suffix]
+        name = f"{view.report.agency}{view.report.year}年政府信息公开工作年度报告.{suffix}"
+        return Response(
+            render(view.document),
+            media_type=media,
+            headers={"Content-Disposition": _attachment(name, f"report.{suffix}")},
+        )
+
+    @app.get("/reports/{report_id}/draft.docx")
+    def draft_docx(report_id: int) -> Response:
+        return download(report_id, "docx")
+
+    @app.get("/reports/{report_id}/draft.html")
+    def draft_html(report_id: int) -> Response:
+        return download(report_id, "html")
+
+    @app.get("/reports/{report_id}/draft.md")
+    def draft_md(report_id: int) -> Response:
+        return download(report_id, "md")
 
     return app
 
