@@ -153,6 +153,53 @@ def check_statistics(
     return CheckResult(stats_path, stats, layout, previous, findings, count_findings(findings))
 
 
+def parse_statistics_text(content: bytes, name: str) -> tuple[Any, dict[Any, int]]:
+    """The data and key lines of statistics YAML given as bytes, read as `load_stats` reads a
+    .yaml file (size limit, UTF-8 with or without BOM, no NUL), problems located by `name`."""
+    from drafter.errors import Problem
+    from drafter.limits import MAX_STATS_YAML_BYTES, _check_size
+    from drafter.yamlsource import parse_yaml
+
+    _check_size(name, len(content), MAX_STATS_YAML_BYTES, "统计文件")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n") + 1
+        raise InputError(
+            Problem(
+                "不是 UTF-8 编码的文本（请以 UTF-8 保存；Excel 工作簿请直接使用 .xlsx 文件）",
+                file=name,
+                line=line,
+                code="E-FILE-ENCODING",
+            )
+        ) from None
+    if "\x00" in text:
+        raise InputError(
+            Problem("不是文本文件（含有 NUL 字符）", file=name, code="E-FILE-ENCODING")
+        )
+    return parse_yaml(text, name)
+
+
+def check_statistics_data(data: Any, lines: dict[Any, int], name: str) -> CheckResult:
+    """`check_statistics` of statistics already parsed (`parse_statistics_text`), without
+    last year's: the same contract, layout and checks, no file on disk."""
+    from drafter.checks import check as run_checks
+    from drafter.formats import load_layout
+    from drafter.load import stats_from_data
+
+    stats = stats_from_data(data, lines, name)
+    layout = load_layout(stats.format)
+    findings = tuple(run_checks(stats, None, layout=layout))
+    return CheckResult(Path(name), stats, layout, None, findings, count_findings(findings))
+
+
+def check_statistics_text(content: bytes, name: str) -> CheckResult:
+    """`check_statistics` of statistics YAML given as bytes (as the web app holds them),
+    problems and findings located by `name` instead of a path."""
+    data, lines = parse_statistics_text(content, name)
+    return check_statistics_data(data, lines, name)
+
+
 # ---- draft ---------------------------------------------------------------------------------
 
 # Why a draft was not made (`blocked`): the statistics have errors, or the drafted text states

@@ -396,3 +396,66 @@ def test_downloaded_yaml_is_plain_yaml(client: TestClient):
     edit(client, report_id, 1, **{"proactive.admin_fees_10k_yuan": "12.5"})
     data = yaml.safe_load(io.StringIO(client.get(f"/reports/{report_id}/stats.yaml").text))
     assert data["proactive"]["admin_fees_10k_yuan"] == 12.5
+
+
+def test_check_statistics_text_gives_the_findings_of_check_statistics(tmp_path: Path):
+    from drafter.workflows import check_statistics, check_statistics_text
+
+    def seen(result):
+        return [
+            (f.code, f.severity, f.message, f.location.path, f.location.line)
+            for f in result.findings
+        ]
+
+    on_disk = check_statistics(SAMPLE)
+    in_memory = check_statistics_text(SAMPLE.read_bytes(), "统计数据")
+    assert seen(in_memory) == seen(on_disk) and in_memory.counts == on_disk.counts
+    assert in_memory.stats.model_dump() == on_disk.stats.model_dump()
+    assert {f.location.file for f in in_memory.findings} <= {"统计数据", None}
+    path = tmp_path / "stats.yaml"
+    for content in (b"agency: [\n", b"\xff\xfe", b"a\x00", b"- 1\n", b"x" * (6 * MB)):
+        path.write_bytes(content)
+        problems = []
+        for check in (
+            lambda: check_statistics(path),
+            lambda text=content: check_statistics_text(text, "统计数据"),
+        ):
+            with pytest.raises(InputError) as raised:
+                check()
+            problems.append(
+                [(p.code, p.line, p.message.replace(str(path), "统计数据"),
+                  (p.file or "").replace(str(path), "统计数据")) for p in raised.value.problems]
+            )  # fmt: skip
+        assert problems[0] == problems[1], content[:20]
+
+
+def test_yaml_text_with_libyaml_is_the_same_yaml():
+    from drafter.web.app import _yaml_text
+    from drafter.yamlsource import parse_yaml
+
+    assert yaml.__with_libyaml__
+    data, _ = parse_yaml(SAMPLE.read_text(encoding="utf-8"), "stats.yaml")
+    text = _yaml_text(data)
+    assert text == _yaml_text(data, c=False)  # libyaml writes what the pure-Python dumper does
+    assert parse_yaml(text, "again")[0] == data
+
+
+def test_checked_statistics_are_cached_per_app_and_by_version(workspace: Workspace):
+    from drafter.web.app import VersionCache
+
+    apps = [create_app(workspace, host="127.0.0.1") for _ in range(2)]
+    checked = apps[0].state.caches["stats"]
+    assert apps[0].state.caches["stats"] is not apps[1].state.caches["stats"]
+    client = TestClient(apps[0])
+    assert client.get("/").status_code == 200
+    report_id = new_report(client)
+    page = client.get(f"/reports/{report_id}/stats")
+    assert page.status_code == 200 and len(checked) == 1
+    assert edit(client, report_id, 1, **{"proactive.licensing": "7"}).status_code == 200
+    assert len(checked) == 2 and len(apps[1].state.caches["stats"]) == 0
+    assert client.get(f"/reports/{report_id}/stats").status_code == 200
+    assert len(checked) == 2  # the edited version was cached when it was saved
+    small = VersionCache(size=2)
+    for key in "abc":
+        small.put(key, key)
+    assert len(small) == 2 and small.get("a", lambda: "again") == "again"

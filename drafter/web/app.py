@@ -15,17 +15,26 @@ Security (issue 13, item 8):
 - a request body is capped (`MAX_BODY_BYTES`) before anything parses it, and each upload is
   capped again by its kind (`drafter.limits`);
 - no request path reaches the file system: static files come from the package directory only
-  (Starlette's StaticFiles refuses `..` and symlinks out of it), uploads are written under a
-  fixed name in a fresh temporary directory, and everything else is rows of the workspace.
+  (Starlette's StaticFiles refuses `..` and symlinks out of it), statistics YAML is checked in
+  memory, a workbook upload is written under a fixed name in a fresh temporary directory, and
+  everything else is rows of the workspace.
+
+Performance (benchmarks/serve): what is computed from a stored version (the checked
+statistics, the rebuilt and marked draft) is kept in a small per-app LRU keyed by the
+versions, which never change; blocking work runs in the threadpool, never on the event loop.
 """
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import json
 import re
 import secrets
 import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -36,6 +45,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from drafter.errors import InputError, Problem
@@ -61,6 +71,7 @@ UPLOAD_LIMITS = {".yaml": MAX_STATS_YAML_BYTES, ".yml": MAX_STATS_YAML_BYTES}
 UPLOAD_LIMITS[".xlsx"] = MAX_WORKBOOK_BYTES
 DRAFT_DOC = "起草"  # the name of a report's draft document in the workspace
 MAX_PART_CHARS = 20_000  # one part's text as typed on the page
+CACHE_ENTRIES = 64  # checked statistics and rebuilt drafts kept per app, by version
 
 
 # ---- binding ---------------------------------------------------------------------------------
@@ -201,21 +212,36 @@ async def require_csrf(request: Request) -> None:
 # ---- statistics helpers (presentation only) -------------------------------------------------
 
 
-def _yaml_text(data: Any) -> str:
+def _amount(dumper: Any, value: Decimal) -> Any:
+    text = format(value, "f")
+    if "." not in text:
+        return dumper.represent_int(int(text))
+    return dumper.represent_scalar("tag:yaml.org,2002:float", text)
+
+
+_DUMPERS: dict[str, type] = {}
+
+
+def _dumper(c: bool = True) -> type:
+    """libyaml's safe dumper (several times faster) when PyYAML has it, else the pure-Python
+    one; either with amounts (Decimal) written as a clerk writes them."""
+    import yaml
+
+    base = getattr(yaml, "CSafeDumper", None) if c else None
+    base = base or yaml.SafeDumper
+    name = base.__name__
+    if name not in _DUMPERS:
+        dumper = type("Dumper", (base,), {})
+        dumper.add_representer(Decimal, _amount)
+        _DUMPERS[name] = dumper
+    return _DUMPERS[name]
+
+
+def _yaml_text(data: Any, *, c: bool = True) -> str:
     """Statistics data as YAML, numbers as a clerk writes them (as `drafter extract` does)."""
     import yaml
 
-    class Dumper(yaml.SafeDumper):
-        pass
-
-    def amount(dumper: yaml.SafeDumper, value: Decimal) -> yaml.Node:
-        text = format(value, "f")
-        if "." not in text:
-            return dumper.represent_int(int(text))
-        return dumper.represent_scalar("tag:yaml.org,2002:float", text)
-
-    Dumper.add_representer(Decimal, amount)
-    return yaml.dump(data, Dumper=Dumper, allow_unicode=True, sort_keys=False, width=100)
+    return yaml.dump(data, Dumper=_dumper(c), allow_unicode=True, sort_keys=False, width=100)
 
 
 def stats_yaml(stats: Any) -> str:
@@ -228,10 +254,22 @@ class Checked:
     the reading (shown under the name the user knows, never a temporary path)."""
 
     def __init__(self, content: bytes, suffix: str, shown: str) -> None:
-        from drafter.workflows import check_statistics
+        from drafter.workflows import (
+            check_statistics,
+            check_statistics_data,
+            parse_statistics_text,
+        )
 
         self.result = None
+        self.data: Any = None  # the parsed YAML (not to be changed: it may be cached)
         self.problems: list[Problem] = []
+        if suffix in (".yaml", ".yml"):  # read from memory, located by the name shown
+            try:
+                self.data, lines = parse_statistics_text(content, shown)
+                self.result = check_statistics_data(self.data, lines, shown)
+            except InputError as exc:
+                self.problems = list(exc.problems)
+            return
         with tempfile.TemporaryDirectory(prefix="drafter-web-") as folder:
             path = Path(folder) / f"upload{suffix}"  # a fixed name: no request text in a path
             path.write_bytes(content)
@@ -341,6 +379,36 @@ def _marks(findings: Any, keys: set[str]) -> dict[str, list[Any]]:
 
 def _attachment(name: str, ascii_name: str) -> str:
     return f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(name)}"
+
+
+class VersionCache:
+    """A small LRU of what is computed from immutable versions (checked statistics, rebuilt
+    drafts), keyed by the versions it was computed from; safe from the threadpool's threads.
+    Two threads missing the same key both compute it; either result is the same."""
+
+    def __init__(self, size: int = CACHE_ENTRIES) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        self.put(key, value)
+        return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 # ---- draft helpers (storage and presentation only) ----------------------------------------
@@ -468,6 +536,19 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
     app.state.workspace = workspace
     app.state.host = host
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.auto_reload = False  # the templates are the package's: no mtime per render
+    # One LRU per kind, so that the cheap entries (a checked version, a marked draft) never
+    # push out the dear ones (an offline draft costs ~0.2 s) of the reports in use.
+    caches = {kind: VersionCache() for kind in ("stats", "offline", "draft", "marks")}
+    app.state.caches = caches
+    writes = threading.Lock()
+
+    def save(*args: Any, **kwargs: Any) -> Any:
+        """`workspace.save`, one at a time in this process: the threadpool's threads queue
+        here rather than in SQLite's busy handler, whose growing sleeps made a long tail."""
+        with writes:
+            return workspace.save(*args, **kwargs)
+
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.middleware("http")
@@ -521,10 +602,13 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
 
     @app.post("/reports")
     async def create_report(request: Request) -> Response:
+        form = await request.form()
+        return await run_in_threadpool(create_report_with, request, form)
+
+    def create_report_with(request: Request, form: Any) -> Response:
         from drafter.formats import DEFAULT_LAYOUT
         from drafter.template import render_template
 
-        form = await request.form()
         agency = str(form.get("agency") or "").strip()
         year_text = str(form.get("year") or "").strip()
         error = None
@@ -539,7 +623,7 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
                 error = str(exc)
         if error is None:
             template = render_template(agency, report.year, DEFAULT_LAYOUT)
-            workspace.save(
+            save(
                 report.id, "stats", STATS_DOC, template.encode(), base_version=None,
                 author=LOCAL_USER, message="新建报告（各项为 0）",
             )  # fmt: skip
@@ -561,8 +645,16 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
         head = workspace.head(report_id, "stats", STATS_DOC)
         if head is None:
             raise HTTPException(404, "这份报告还没有统计数据")
-        content = workspace.read(report_id, "stats", STATS_DOC, head.number)
-        return report, head, Checked(content, ".yaml", "统计数据")
+        return report, head, checked_version(report_id, head)
+
+    def checked_version(report_id: int, head: Any) -> Checked:
+        """The stored statistics version `head`, checked (once: versions never change)."""
+
+        def check() -> Checked:
+            content = workspace.read(report_id, "stats", STATS_DOC, head.number)
+            return Checked(content, ".yaml", "统计数据")
+
+        return caches["stats"].get((report_id, head.number, head.sha256), check)
 
     def stats_context(report: Any, head: Any, checked: Checked, **more: Any) -> dict[str, Any]:
         from drafter.workflows import count_findings
@@ -597,8 +689,11 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
 
     @app.post("/reports/{report_id}/stats/upload")
     async def upload_stats(request: Request, report_id: int) -> Response:
-        report, head, checked = current(report_id)
         form = await request.form()
+        return await run_in_threadpool(upload_stats_with, request, report_id, form)
+
+    def upload_stats_with(request: Request, report_id: int, form: Any) -> Response:
+        report, head, checked = current(report_id)
         upload = form.get("file")
         base = _base_version(form.get("base_version"))
         problems: list[Problem] = []
@@ -614,7 +709,8 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
                     message = f"不支持旧版 {suffix} 格式，请在 Excel 或 WPS 中另存为 .xlsx"
                 problems = [Problem(message, file=shown, code="E-FILE-TYPE")]
             else:
-                content = await upload.read(limit + 1)
+                upload.file.seek(0)
+                content = upload.file.read(limit + 1)  # in the threadpool: a blocking read
                 if len(content) > limit:
                     problems = [
                         Problem(
@@ -634,7 +730,7 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
                             else stats_yaml(uploaded.result.stats).encode()
                         )
                         try:
-                            workspace.save(
+                            save(
                                 report_id, "stats", STATS_DOC, stored, base_version=base,
                                 author=LOCAL_USER, message=f"上传 {shown}",
                             )  # fmt: skip
@@ -658,15 +754,15 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
 
     @app.post("/reports/{report_id}/stats/cells", response_class=HTMLResponse)
     async def edit_cells(request: Request, report_id: int) -> HTMLResponse:
-        from drafter.yamlsource import parse_yaml
-
-        report, head, checked = current(report_id)
-        assert checked.result is not None
         form = await request.form()
+        return await run_in_threadpool(edit_cells_with, request, report_id, form)
+
+    def edit_cells_with(request: Request, report_id: int, form: Any) -> HTMLResponse:
+        report, head, checked = current(report_id)
+        assert checked.result is not None and checked.data is not None
         base = _base_version(form.get("base_version"))
         keys = {k for t in checked.result.layout.tables.values() for k in t.cells}
-        stored = workspace.read(report_id, "stats", STATS_DOC, head.number)
-        data, _ = parse_yaml(stored.decode("utf-8"), "统计数据")
+        data = copy.deepcopy(checked.data)  # the cached parse stays as it was stored
         changed = False
         for name, value in form.multi_items():
             if not name.startswith("cell:"):
@@ -694,7 +790,7 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
                 **stats_context(report, head, checked, problems=edited.problems),
             )
         try:
-            version = workspace.save(
+            version = save(
                 report_id, "stats", STATS_DOC, content, base_version=base, author=LOCAL_USER,
                 message="在页面上修改表格",
             )  # fmt: skip
@@ -705,6 +801,7 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
                 status=409,
                 **stats_context(report, head, checked, conflict=exc),
             )
+        caches["stats"].put((report_id, version.number, version.sha256), edited)
         return page(request, "_findings.html", **stats_context(report, version, edited))
 
     @app.get("/reports/{report_id}/stats.yaml")
@@ -770,14 +867,36 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
         if stored is None:
             raise HTTPException(404, "这份报告还没有草稿")
         head, data = stored
-        content = workspace.read(report_id, "stats", STATS_DOC, data["stats_version"])
-        result = _offline_draft(content, allow_errors=True)
-        assert result.report is not None
-        apply_part_texts(result.report, data["parts"])
+        stats_version = data["stats_version"]
+
+        def offline() -> Any:  # the drafter's own text of those statistics, never changed
+            content = workspace.read(report_id, "stats", STATS_DOC, stats_version)
+            result = _offline_draft(content, allow_errors=True)
+            assert result.report is not None
+            return result.report
+
+        def rebuild() -> Any:
+            document = copy.deepcopy(caches["offline"].get((report_id, stats_version), offline))
+            apply_part_texts(document, data["parts"])
+            return document
+
+        document = caches["draft"].get((report_id, head.number, head.sha256), rebuild)
         assert checked.result is not None
-        return DraftView(report, head, stats_head, data, result.report, checked)
+        return DraftView(report, head, stats_head, data, document, checked)
 
     def draft_context(view: DraftView, **more: Any) -> dict[str, Any]:
+        """The page's context of `view` (marked once per draft and statistics version)."""
+        key = (
+            view.report.id,
+            view.head.number,
+            view.head.sha256,
+            view.stats_head.number,
+            view.stats_head.sha256,
+        )
+        base = caches["marks"].get(key, lambda: marked_context(view))
+        return {**base, "report": view.report, "conflict": None, **more}
+
+    def marked_context(view: DraftView) -> dict[str, Any]:
         from drafter.provenance import marks_html, number_marks
 
         assert view.checked.result is not None
@@ -804,8 +923,6 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
             ],
             "summary": mark_counts(parts),
             "problems": mark_problems(parts),
-            "conflict": None,
-            **more,
         }
 
     def part_of(context: dict[str, Any], part_id: str) -> dict[str, Any]:
@@ -834,9 +951,12 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
 
     @app.post("/reports/{report_id}/draft")
     async def make_draft(request: Request, report_id: int) -> Response:
+        form = await request.form()
+        return await run_in_threadpool(make_draft_with, request, report_id, form)
+
+    def make_draft_with(request: Request, report_id: int, form: Any) -> Response:
         report, stats_head, checked = current(report_id)
         assert checked.result is not None
-        form = await request.form()
         allow_errors = form.get("allow_errors") == "1"
         content = workspace.read(report_id, "stats", STATS_DOC, stats_head.number)
         result = _offline_draft(content, allow_errors=allow_errors)
@@ -868,7 +988,7 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
         if allow_errors and checked.result.counts.errors:
             message += "，统计数据有错误仍起草"
         try:
-            workspace.save(
+            save(
                 report_id, "draft", DRAFT_DOC, _json_bytes(data), base_version=base,
                 author=LOCAL_USER, message=message,
             )  # fmt: skip
@@ -890,8 +1010,11 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
 
     @app.post("/reports/{report_id}/draft/parts/{part_id}", response_class=HTMLResponse)
     async def edit_part(request: Request, report_id: int, part_id: str) -> HTMLResponse:
-        view = draft_view(report_id)
         form = await request.form()
+        return await run_in_threadpool(edit_part_with, request, report_id, part_id, form)
+
+    def edit_part_with(request: Request, report_id: int, part_id: str, form: Any) -> HTMLResponse:
+        view = draft_view(report_id)
         text = form.get("text")
         if not isinstance(text, str):
             raise HTTPException(400, "缺少这一部分的文字")
@@ -903,7 +1026,7 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
         data["parts"] = {**data["parts"], part_id: paragraph_texts(text)}
         data["edited"] = sorted({*data.get("edited", []), part_id})
         try:
-            head = workspace.save(
+            head = save(
                 report_id, "draft", DRAFT_DOC, _json_bytes(data), base_version=base,
                 author=LOCAL_USER, message=f"编辑“{before['heading']}”",
             )  # fmt: skip
