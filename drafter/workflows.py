@@ -156,28 +156,11 @@ def check_statistics(
 def parse_statistics_text(content: bytes, name: str) -> tuple[Any, dict[Any, int]]:
     """The data and key lines of statistics YAML given as bytes, read as `load_stats` reads a
     .yaml file (size limit, UTF-8 with or without BOM, no NUL), problems located by `name`."""
-    from drafter.errors import Problem
     from drafter.limits import MAX_STATS_YAML_BYTES, _check_size
-    from drafter.yamlsource import parse_yaml
+    from drafter.yamlsource import parse_yaml_bytes
 
     _check_size(name, len(content), MAX_STATS_YAML_BYTES, "统计文件")
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = content[: exc.start].count(b"\n") + 1
-        raise InputError(
-            Problem(
-                "不是 UTF-8 编码的文本（请以 UTF-8 保存；Excel 工作簿请直接使用 .xlsx 文件）",
-                file=name,
-                line=line,
-                code="E-FILE-ENCODING",
-            )
-        ) from None
-    if "\x00" in text:
-        raise InputError(
-            Problem("不是文本文件（含有 NUL 字符）", file=name, code="E-FILE-ENCODING")
-        )
-    return parse_yaml(text, name)
+    return parse_yaml_bytes(content, name)
 
 
 def check_statistics_data(data: Any, lines: dict[Any, int], name: str) -> CheckResult:

@@ -47,6 +47,12 @@ def read_yaml(path: Path, *, display: str | None = None) -> tuple[Any, dict[Path
     """Read `path`; return its data and the line (1-based) of every key path."""
     name = display or str(path)
     raw = read_bytes_limited(path, MAX_STATS_YAML_BYTES, "统计文件", display=name)
+    return parse_yaml_bytes(raw, name)
+
+
+def parse_yaml_bytes(raw: bytes, name: str) -> tuple[Any, dict[PathKey, int]]:
+    """The data and key lines of YAML given as bytes (UTF-8 with or without BOM, no NUL),
+    problems located by `name`; the caller has limited the size."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -233,3 +233,34 @@ EXTRA_NOTES = {
 }
 PUBLICATION = {"site": "某某区人民政府网站", "url": "http://www.example.gov.cn/"}
 CONTACT = {"office": "某某区科技局办公室", "phone": "0000-1234567"}
+
+
+# ---- the web app (drafter serve) through FastAPI's test client -------------------------------
+
+
+@pytest.fixture
+def workspace(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from drafter.workspace import Workspace
+
+    with Workspace.open(tmp_path / "ws") as ws:
+        yield ws
+
+
+@pytest.fixture
+def client(workspace):  # type: ignore[no-untyped-def]
+    """A browser session on a fresh workspace: its first page load sets the CSRF cookie."""
+    from fastapi.testclient import TestClient
+
+    from drafter.web.app import create_app
+
+    client = TestClient(create_app(workspace, host="127.0.0.1"))
+    assert client.get("/").status_code == 200
+    return client
+
+
+def csrf_token(client) -> str:  # type: ignore[no-untyped-def]
+    from drafter.web.app import CSRF_COOKIE
+
+    value = client.cookies.get(CSRF_COOKIE)
+    assert value
+    return value

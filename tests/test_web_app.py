@@ -12,37 +12,19 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT, SAMPLE
+from conftest import csrf_token as token
 from fastapi.testclient import TestClient
 from hostile_corpus import bomb
 
 from drafter.errors import InputError
 from drafter.formats import load_layout
 from drafter.load import load_stats
-from drafter.web.app import CSRF_COOKIE, MAX_BODY_BYTES, bind_refusal, create_app
+from drafter.web.app import MAX_BODY_BYTES, bind_refusal, create_app
 from drafter.workbook import workbook_bytes
 from drafter.workspace import Workspace
 
 MB = 2**20
 BLANK_CELL = "review_litigation.review.upheld"  # blank in the sample: E-CELL-BLANK
-
-
-@pytest.fixture
-def workspace(tmp_path: Path):
-    with Workspace.open(tmp_path / "ws") as ws:
-        yield ws
-
-
-@pytest.fixture
-def client(workspace: Workspace) -> TestClient:
-    client = TestClient(create_app(workspace, host="127.0.0.1"))
-    assert client.get("/").status_code == 200  # the session's CSRF cookie
-    return client
-
-
-def token(client: TestClient) -> str:
-    value = client.cookies.get(CSRF_COOKIE)
-    assert value
-    return value
 
 
 def new_report(client: TestClient, agency: str = "泉州市科学技术局", year: int = 2023) -> int:

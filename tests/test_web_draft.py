@@ -8,36 +8,15 @@ import html
 import re
 from pathlib import Path
 
-import pytest
 from conftest import ROOT, SAMPLE
+from conftest import csrf_token as token
 from fastapi.testclient import TestClient
 
-from drafter.web.app import CSRF_COOKIE, create_app
 from drafter.workflows import verify_document
-from drafter.workspace import Workspace
 
 HONGJIANG = ROOT / "samples" / "hongjiang-yuanjianglu-2023" / "stats.yaml"
 MANAGEMENT = "overall.management"  # the part with the sample's own wrong "11份"
 PROACTIVE = "overall.proactive"  # the part stating "143条"
-
-
-@pytest.fixture
-def workspace(tmp_path: Path):
-    with Workspace.open(tmp_path / "ws") as ws:
-        yield ws
-
-
-@pytest.fixture
-def client(workspace: Workspace) -> TestClient:
-    client = TestClient(create_app(workspace, host="127.0.0.1"))
-    assert client.get("/").status_code == 200  # the session's CSRF cookie
-    return client
-
-
-def token(client: TestClient) -> str:
-    value = client.cookies.get(CSRF_COOKIE)
-    assert value
-    return value
 
 
 def report_with(client: TestClient, stats: Path, agency: str = "泉州市科学技术局") -> int:
