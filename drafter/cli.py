@@ -1075,7 +1075,7 @@ def serve(
         typer.Option("--workspace", help="工作区目录（默认在用户数据目录中）", show_default=False),
     ] = None,
 ) -> None:
-    """在浏览器中使用：启动本机网页（报告列表、统计表格的填写与检查）。"""
+    """在浏览器中使用：启动本机网页（报告列表、统计表格的填写与检查、起草并逐数核对）。"""
     from drafter.web.app import bind_refusal
     from drafter.workspace import Workspace
 
