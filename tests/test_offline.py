@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from conftest import SAMPLE, base_data, load_data, row, set_in
@@ -14,6 +15,7 @@ from drafter.formats import load_layout
 from drafter.load import load_stats
 from drafter.quantities import quantities
 from drafter.report import Paragraph, Report
+from drafter.stats import SectionId
 
 # Numbers that are not statistics: years and dates of the period, the IPv6 protocol name.
 NOT_STATISTICS = re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|IPv6")
@@ -284,16 +286,7 @@ LAWSUITS = FIXTURES / "dadukou-qu-2023.yaml"
 AFTER_REVIEW = FIXTURES / "qiandongnan-zhou-2024.yaml"
 REAL = [SAMPLE, ZERO, WITH_NOTES, HUNDREDS, FEES, LAWSUITS, AFTER_REVIEW]
 
-NARRATIVE_PARTS = (
-    "overall",
-    "overall.proactive",
-    "overall.requests",
-    "overall.management",
-    "overall.platforms",
-    "overall.supervision",
-    "problems",
-    "other",
-)
+NARRATIVE_PARTS = get_args(SectionId)  # every part a note may be written for
 # What reports conventionally say and the statistics cannot show: only from the notes.
 STOCK = (
     "均已按规定主动公开",
