@@ -412,7 +412,7 @@ def test_check_statistics_text_gives_the_findings_of_check_statistics(tmp_path: 
 
 
 def test_yaml_text_with_libyaml_is_the_same_yaml():
-    from drafter.web.app import _yaml_text
+    from drafter.web.site import yaml_text as _yaml_text
     from drafter.yamlsource import parse_yaml
 
     assert yaml.__with_libyaml__
@@ -423,7 +423,7 @@ def test_yaml_text_with_libyaml_is_the_same_yaml():
 
 
 def test_checked_statistics_are_cached_per_app_and_by_version(workspace: Workspace):
-    from drafter.web.app import VersionCache
+    from drafter.web.site import VersionCache
 
     apps = [create_app(workspace, host="127.0.0.1") for _ in range(2)]
     checked = apps[0].state.caches["stats"]
