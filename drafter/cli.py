@@ -1066,6 +1066,15 @@ def schema(
 @_command
 @reports_input_errors
 def serve(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="先把这些统计文件（.yaml 或 .xlsx）加入工作区，每个文件一份报告；"
+            "工作区中已有同一机关同一年度的报告时保留原样",
+            show_default=False,
+            metavar="STATS...",
+        ),
+    ] = None,
     host: Annotated[
         str, typer.Option("--host", help="监听地址（默认只允许本机访问）")
     ] = "127.0.0.1",
@@ -1084,6 +1093,20 @@ def serve(
     if refusal is not None:
         ws.close()
         raise InputError(refusal, code="E-USAGE")
+    if files:
+        from drafter.web.adding import add_statistics, read_statistics_file
+
+        try:  # every file read before any is added: a bad one adds nothing
+            given = [read_statistics_file(path) for path in files]
+        except InputError:
+            ws.close()
+            raise
+        for one in given:
+            added = add_statistics(ws, one)
+            state = "已加入工作区" if added.new else "工作区中已有，保留原样"
+            errors = f"，统计数据有 {added.errors} 项错误" if added.errors else ""
+            name = f"{added.report.agency} {added.report.year} 年度"
+            sys.stdout.write(f"{_shown(one.path)}：{name}{state}{errors}\n")
     import uvicorn
 
     from drafter.web.app import create_app

@@ -45,7 +45,7 @@ _TYPES = {
     "datetime": "日期时间",
     "uuid": "UUID",
 }
-_TYPE = re.compile(r"<([a-z][a-z ]*)>")
+_TYPE = re.compile(r"<(?:list\[)?([a-z][a-z ]*)\]?>", re.I)  # <path>, <list[Path]>
 _EXTRAS = re.compile(r"(?:^|  )\[([^\[\]]*)\]$")  # typer's "  [default: 4; 1<=x<=16]"
 _RANGE = re.compile(r"(?:(\S+)<=)?x(?:<=(\S+)|>=(\S+))?")
 
@@ -137,7 +137,7 @@ class ChineseContext(typer.Context):
 
 
 def _type_words(name: str) -> str:
-    return _TYPE.sub(lambda m: f"<{_TYPES.get(m.group(1), m.group(1))}>", name)
+    return _TYPE.sub(lambda m: f"<{_TYPES.get(m.group(1).lower(), m.group(1))}>", name)
 
 
 def _extra(item: str) -> str:
