@@ -11,6 +11,9 @@ Each stored text (every message of the request, the response) is capped at `TEXT
 characters, the rest replaced by a note saying how much was cut: an endpoint that answers
 with megabytes once grew the log by hundreds of megabytes in one run. A response stored cut
 is never answered from the cache (`truncated`).
+
+A call made while drafting a report is recorded with the report it was for (`report`, the
+agency and year: `report_key`), so that `drafter serve` can show a report's calls.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ CREATE TABLE IF NOT EXISTS calls (
     output_tokens INTEGER,
     duration_ms INTEGER,
     cached INTEGER NOT NULL DEFAULT 0,
-    truncated INTEGER NOT NULL DEFAULT 0
+    truncated INTEGER NOT NULL DEFAULT 0,
+    report TEXT
 );
 CREATE INDEX IF NOT EXISTS calls_request ON calls (request_hash);
 """
@@ -62,6 +66,12 @@ def capped(text: str, limit: int = TEXT_LIMIT) -> tuple[str, bool]:
     if len(text) <= limit:
         return text, False
     return f"{text[:limit]}\n…【审计日志只保存前 {limit} 字，截去 {len(text) - limit} 字】", True
+
+
+def report_key(agency: str, year: int) -> str:
+    """The report a call drafts for, as the log records it: its agency and year, the pair
+    that names a report (in the workspace of `drafter serve` too)."""
+    return f"{agency} {year}"
 
 
 def home() -> Path:
@@ -108,29 +118,36 @@ class Call:
     output_tokens: int | None
     duration_ms: int | None
     cached: bool
+    report: str | None = None  # report_key of the report drafted, when the drafter knew it
 
 
 class AuditLog:
-    """One SQLite file; safe to use from the drafting threads."""
+    """One SQLite file; safe to use from the drafting threads. Calls are recorded as made for
+    `report` (a `report_key`) when it is given."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, report: str | None = None) -> None:
         self.path = path or home() / "drafter.db"
+        self.report = report
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         self._db.executescript(_SCHEMA)
-        self._add_truncated_column()
+        self._add_columns()
+        self._db.execute("CREATE INDEX IF NOT EXISTS calls_report ON calls (report)")
         self._db.commit()
 
-    def _add_truncated_column(self) -> None:
-        """A log written before responses were capped lacks the column: add it."""
+    def _add_columns(self) -> None:
+        """A log written before responses were capped, or before calls named their report,
+        lacks the column: add it."""
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(calls)")}
-        if "truncated" not in columns:
-            # another drafter may have added it since the look just now
-            with contextlib.suppress(sqlite3.OperationalError):
-                self._db.execute(
-                    "ALTER TABLE calls ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0"
-                )
+        for name, declaration in (
+            ("truncated", "truncated INTEGER NOT NULL DEFAULT 0"),
+            ("report", "report TEXT"),
+        ):
+            if name not in columns:
+                # another drafter may have added it since the look just now
+                with contextlib.suppress(sqlite3.OperationalError):
+                    self._db.execute(f"ALTER TABLE calls ADD COLUMN {declaration}")
 
     def close(self) -> None:
         with self._lock:
@@ -173,8 +190,8 @@ class AuditLog:
             cursor = self._db.execute(
                 "INSERT INTO calls (time, endpoint, model, section, attempt, prompt_version, "
                 "request_hash, messages, parameters, response, error, input_tokens, "
-                "output_tokens, duration_ms, cached, truncated) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "output_tokens, duration_ms, cached, truncated, report) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     time.strftime("%Y-%m-%d %H:%M:%S"),
                     endpoint,
@@ -192,18 +209,26 @@ class AuditLog:
                     int(duration * 1000),
                     int(cached),
                     int(cut),
+                    self.report,
                 ),
             )
             self._db.commit()
         return int(cursor.lastrowid or 0)
 
     def recent(self, limit: int = 20) -> list[Call]:
+        return self._calls("", (), limit)
+
+    def for_report(self, report: str, limit: int = 200) -> list[Call]:
+        """The latest calls recorded as made for `report` (a `report_key`), newest first."""
+        return self._calls("WHERE report = ? ", (report,), limit)
+
+    def _calls(self, where: str, parameters: tuple[Any, ...], limit: int) -> list[Call]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, time, endpoint, model, section, attempt, messages, response, error, "
-                "input_tokens, output_tokens, duration_ms, cached FROM calls "
+                f"input_tokens, output_tokens, duration_ms, cached, report FROM calls {where}"
                 "ORDER BY id DESC LIMIT ?",
-                (limit,),
+                (*parameters, limit),
             ).fetchall()
         return [
             Call(
@@ -220,6 +245,7 @@ class AuditLog:
                 r[10],
                 r[11],
                 bool(r[12]),
+                r[13],
             )
             for r in rows
         ]

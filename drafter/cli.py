@@ -158,6 +158,7 @@ def _app() -> typer.Typer:
         app.callback()(_main)
         for func in _COMMANDS:
             app.command(cls=clihelp.ChineseCommand, options_metavar=clihelp.OPTIONS_METAVAR)(func)
+        app.add_typer(_users_app(), name="users")
         _APP = app
     return _APP
 
@@ -1115,11 +1116,210 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     sys.stdout.write(f"drafter 已启动：请在浏览器中打开 http://{shown}:{port}/\n")
     sys.stdout.write(f"工作区：{_shown(ws.folder)}（按 Ctrl+C 停止）\n")
+    if app.state.auth.required:
+        sys.stdout.write(
+            "需要登录：只有工作区的用户（drafter users list）登录后才能使用，"
+            "各自只能看到授权给自己的机关的报告\n"
+        )
     sys.stdout.flush()
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         ws.close()
+
+
+# ---- users ---------------------------------------------------------------------------------
+
+USERS_HELP = "管理网页的用户：添加用户、授权机关、修改密码（监听非本机地址时须登录）。"
+_USER_COMMANDS: list[Callable[..., Any]] = []
+
+
+def _user_command(func: F) -> F:
+    """Register a command of `drafter users` (named without its `users_` prefix)."""
+    _USER_COMMANDS.append(func)
+    return func
+
+
+def _users_app() -> typer.Typer:
+    from drafter import clihelp
+
+    users = typer.Typer(
+        name="users",
+        help=USERS_HELP,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        cls=clihelp.ChineseGroup,
+        options_metavar=clihelp.OPTIONS_METAVAR,
+        subcommand_metavar=clihelp.SUBCOMMAND_METAVAR,
+    )
+    for func in _USER_COMMANDS:
+        users.command(
+            name=func.__name__.removeprefix("users_"),
+            cls=clihelp.ChineseCommand,
+            options_metavar=clihelp.OPTIONS_METAVAR,
+        )(func)
+    return users
+
+
+def _workspace_option() -> Any:
+    return typer.Option(
+        "--workspace", help="工作区目录（默认在用户数据目录中）", show_default=False
+    )
+
+
+def _open_workspace(folder: Path | None) -> Any:
+    from drafter.workspace import Workspace, WorkspaceError
+
+    try:
+        return Workspace.open(folder)
+    except WorkspaceError as exc:
+        raise InputError(str(exc), code="E-USAGE") from None
+
+
+def _existing_user(ws: Any, name: str) -> str:
+    name = name.strip()
+    if name not in ws.users():
+        raise InputError(
+            f"用户不存在：{one_line(name)}（drafter users list 查看用户）", code="E-USAGE"
+        )
+    return name
+
+
+def _new_password(from_stdin: bool) -> str:
+    """The new password: from standard input (one line, its line break dropped), or typed
+    twice, hidden. Never printed."""
+    from drafter.web.auth import password_problem
+
+    if from_stdin:
+        password = sys.stdin.read()
+        password = password.removesuffix("\n").removesuffix("\r")
+    else:
+        password = typer.prompt("新密码", hide_input=True, prompt_suffix="：")
+        again = typer.prompt("再输入一次新密码", hide_input=True, prompt_suffix="：")
+        if password != again:
+            raise InputError("两次输入的密码不一致，未保存", code="E-USAGE")
+    problem = password_problem(password)
+    if problem is not None:
+        raise InputError(f"{problem}，未保存", code="E-USAGE")
+    return password
+
+
+def _key(value: str, what: str) -> str:
+    """A user's or an agency's name as given on the command line, checked before anything
+    is asked or stored (as the workspace would check it)."""
+    from drafter.workspace import MAX_KEY_CHARS
+
+    key = value.strip()
+    if not key or len(key) > MAX_KEY_CHARS or re.search(r"[\x00-\x1f\x7f]", key):
+        raise InputError(
+            f"{what}无效：“{one_line(value)[:100]}”（不能为空、不能含控制字符、至多 "
+            f"{MAX_KEY_CHARS} 字）",
+            code="E-USAGE",
+        )
+    return key
+
+
+@_user_command
+@reports_input_errors
+def users_add(
+    name: Annotated[
+        str, typer.Argument(help="用户名（登录时输入）", show_default=False, metavar="NAME")
+    ],
+    agencies: Annotated[
+        list[str] | None,
+        typer.Option("--agency", help="授权的机关全称，可重复", show_default=False),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="从标准输入读密码（一行），不提示输入")
+    ] = False,
+    workspace: Annotated[Path | None, _workspace_option()] = None,
+) -> None:
+    """添加用户：输入两次密码（至少 8 个字符，只保存其 argon2 散列），并授权机关。"""
+    from drafter.web.auth import hash_password
+    from drafter.workspace import WorkspaceError
+
+    name = _key(name, "用户名")  # stripped, as the login page reads it
+    granted = [_key(a, "机关名称") for a in agencies or []]
+    with _open_workspace(workspace) as ws:
+        if name in ws.users():
+            raise InputError(
+                f"用户已存在：{one_line(name)}（改密码用 drafter users passwd，"
+                "授权用 drafter users grant）",
+                code="E-USAGE",
+            )
+        try:
+            ws.add_user(name, hash_password(_new_password(password_stdin)))
+            for agency in granted:
+                ws.grant(name, agency)
+        except WorkspaceError as exc:
+            raise InputError(str(exc), code="E-USAGE") from None
+    shown = "、".join(granted) if granted else "（未授权任何机关，用 drafter users grant 授权）"
+    out.print(f"已添加用户 {name}，可访问的机关：{shown}")
+
+
+@_user_command
+@reports_input_errors
+def users_grant(
+    name: Annotated[str, typer.Argument(help="用户名", show_default=False, metavar="NAME")],
+    agency: Annotated[str, typer.Argument(help="机关全称", show_default=False, metavar="AGENCY")],
+    workspace: Annotated[Path | None, _workspace_option()] = None,
+) -> None:
+    """授权用户查看和修改一个机关的报告。"""
+    agency = _key(agency, "机关名称")
+    with _open_workspace(workspace) as ws:
+        name = _existing_user(ws, name)
+        ws.grant(name, agency)
+    out.print(f"已授权：{name} 可访问 {agency} 的报告")
+
+
+@_user_command
+@reports_input_errors
+def users_revoke(
+    name: Annotated[str, typer.Argument(help="用户名", show_default=False, metavar="NAME")],
+    agency: Annotated[str, typer.Argument(help="机关全称", show_default=False, metavar="AGENCY")],
+    workspace: Annotated[Path | None, _workspace_option()] = None,
+) -> None:
+    """收回用户对一个机关的授权。"""
+    with _open_workspace(workspace) as ws:
+        name = _existing_user(ws, name)
+        if not ws.revoke(name, agency.strip()):
+            raise InputError(f"{one_line(name)} 没有 {one_line(agency)} 的授权", code="E-USAGE")
+    out.print(f"已收回：{name} 不能再访问 {agency.strip()} 的报告")
+
+
+@_user_command
+@reports_input_errors
+def users_list(workspace: Annotated[Path | None, _workspace_option()] = None) -> None:
+    """列出用户及授权给各人的机关（不显示密码或其散列）。"""
+    with _open_workspace(workspace) as ws:
+        rows = [
+            (name, ws.agencies_of(name), ws.password_hash(name) is not None) for name in ws.users()
+        ]
+    if not rows:
+        out.print("工作区没有用户（用 drafter users add 添加）")
+    for name, agencies, has_password in rows:
+        shown = "、".join(agencies) if agencies else "（未授权任何机关）"
+        out.print(f"{name}：{shown}{'' if has_password else '（未设置密码，不能登录）'}")
+
+
+@_user_command
+@reports_input_errors
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="用户名", show_default=False, metavar="NAME")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="从标准输入读密码（一行），不提示输入")
+    ] = False,
+    workspace: Annotated[Path | None, _workspace_option()] = None,
+) -> None:
+    """修改用户的密码；该用户已登录的会话随之结束。"""
+    from drafter.web.auth import hash_password
+
+    with _open_workspace(workspace) as ws:
+        name = _existing_user(ws, name)
+        ws.set_password(name, hash_password(_new_password(password_stdin)))
+        ended = ws.end_sessions(name)
+    more = f"，已结束其 {ended} 个登录会话" if ended else ""
+    out.print(f"已修改 {name} 的密码{more}")
 
 
 def main() -> None:

@@ -162,11 +162,12 @@ def choose_drafter(
     if spec is None:
         why = "（--offline）" if offline else "：未配置模型（见 drafter models）"
         return offline_drafter, f"正文由离线起草器按模板起草{why}"
-    from drafter.audit import AuditLog
+    from drafter.audit import AuditLog, report_key
     from drafter.llm import openai_chat_model
     from drafter.llmdraft import LLMDrafter
 
-    chat = openai_chat_model(spec, AuditLog(), use_cache=use_cache)
+    audit = AuditLog(report=report_key(stats.agency, stats.year))
+    chat = openai_chat_model(spec, audit, use_cache=use_cache)
     drafter = LLMDrafter(
         stats,
         layout,

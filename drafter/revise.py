@@ -117,7 +117,7 @@ def propose_revision(
     wish = _cap(_DELIMITERS.sub("", instruction).strip(), INSTRUCTION_LIMIT)
     if not wish:
         raise InputError("请写明修改要求", code="E-USAGE")
-    chat = _chat(model_spec_or_chat, use_cache)
+    chat = _chat(model_spec_or_chat, use_cache, stats)
     prompts = prompts or Prompts()
     known, corrected = drafting_quantities(stats, layout, previous)
     current = [p.strip() for p in current_text.splitlines() if p.strip()]
@@ -204,13 +204,14 @@ def propose_revision(
     )
 
 
-def _chat(model: ModelSpec | ChatModel, use_cache: bool) -> ChatModel:
+def _chat(model: ModelSpec | ChatModel, use_cache: bool, stats: Stats) -> ChatModel:
     if isinstance(model, ChatModel):
         return model
-    from drafter.audit import AuditLog
+    from drafter.audit import AuditLog, report_key
     from drafter.llm import openai_chat_model
 
-    return openai_chat_model(model, AuditLog(), use_cache=use_cache)
+    audit = AuditLog(report=report_key(stats.agency, stats.year))
+    return openai_chat_model(model, audit, use_cache=use_cache)
 
 
 def _version(prompts: Prompts, part: str) -> str:

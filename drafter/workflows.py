@@ -163,17 +163,20 @@ def parse_statistics_text(content: bytes, name: str) -> tuple[Any, dict[Any, int
     return parse_yaml_bytes(content, name)
 
 
-def check_statistics_data(data: Any, lines: dict[Any, int], name: str) -> CheckResult:
-    """`check_statistics` of statistics already parsed (`parse_statistics_text`), without
-    last year's: the same contract, layout and checks, no file on disk."""
+def check_statistics_data(
+    data: Any, lines: dict[Any, int], name: str, previous: PreviousYear | None = None
+) -> CheckResult:
+    """`check_statistics` of statistics already parsed (`parse_statistics_text`), and of last
+    year's when `previous` is given (`load_previous`): the same contract, layout and checks,
+    no file on disk."""
     from drafter.checks import check as run_checks
     from drafter.formats import load_layout
     from drafter.load import stats_from_data
 
     stats = stats_from_data(data, lines, name)
     layout = load_layout(stats.format)
-    findings = tuple(run_checks(stats, None, layout=layout))
-    return CheckResult(Path(name), stats, layout, None, findings, count_findings(findings))
+    findings = tuple(run_checks(stats, _stats_of(previous), layout=layout))
+    return CheckResult(Path(name), stats, layout, previous, findings, count_findings(findings))
 
 
 def check_statistics_text(content: bytes, name: str) -> CheckResult:
@@ -521,3 +524,145 @@ def verify_document(
         count_findings(findings),
         annotate,
     )
+
+
+# ---- draft with a model, part by part ------------------------------------------------------
+
+# What became of a narrative part a model was asked to draft (`PartProgress.outcome`).
+PART_OK = "ok"  # the model's text, every number and claim verified
+PART_REPAIRED = "repaired"  # right after one or more rounds of repair
+PART_MARKED = "marked"  # problems left after the repairs, kept and marked in the text
+PART_OFFLINE = "offline"  # the model failed (error, deadline, no usable text): drafted offline
+
+
+@dataclass(frozen=True)
+class PartProgress:
+    """One step of a narrative part while a model drafts: `started`, `status` (the drafter's
+    own line, such as 第1次修改) or `done`, with its `outcome` and what is left `marked`. The
+    message is one Chinese line fit to show a user (never an endpoint or a key)."""
+
+    event: str  # started | status | done
+    part: str
+    heading: str
+    message: str
+    outcome: str | None = None  # done: PART_OK, PART_REPAIRED, PART_MARKED or PART_OFFLINE
+    marked: int = 0  # done: the problems left marked in the part
+    repairs: int = 0  # done: the rounds of repair it took
+
+
+OnPart = Callable[[PartProgress], None]
+
+
+@dataclass(frozen=True)
+class ModelDraft:
+    """A draft whose narrative a model wrote: the result (as `draft_checked` gives it), the
+    model's id, and how each narrative part ended (its `done` step, in reading order)."""
+
+    result: DraftResult
+    model: str
+    parts: tuple[PartProgress, ...]
+
+    @property
+    def by_model(self) -> int:
+        """The parts the model wrote (not drafted offline after it failed)."""
+        return sum(1 for p in self.parts if p.outcome != PART_OFFLINE)
+
+
+def draft_with_model(
+    checked: DraftCheck,
+    model_id: str,
+    *,
+    on_part: OnPart | None = None,
+    workers: int = 4,
+    use_cache: bool = True,
+    again: bool = False,
+    cover_letter: bool = False,
+    allow_errors: bool = False,
+) -> ModelDraft:
+    """`draft_checked` with the configured model `model_id` (`drafter.models`), its narrative
+    parts drafted `workers` at a time and `on_part` told as each one starts, changes status
+    and ends (called from the drafting threads: it must be thread-safe). Every call goes
+    through the audit log, by part, as `drafter draft --model` does; `again` asks for fresh
+    answers instead of the cached ones (`drafter redraft --again`). A part the model fails
+    is drafted offline and marked, as on the command line. Raises InputError when the model
+    is not configured or its key is not set."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from drafter.draft import choose_drafter, narrative_parts
+    from drafter.report import OFFLINE
+
+    if checked.blocked is not None:
+        return ModelDraft(_not_drafted(checked), model_id, ())
+    headings = {part: heading for part, heading, _fee in narrative_parts(checked.layout)}
+    notify: OnPart = on_part or (lambda _step: None)
+
+    def status(part: str, text: str) -> None:
+        notify(PartProgress("status", part, headings.get(part, part), text))
+
+    drafter, _notice = choose_drafter(
+        checked.stats,
+        checked.layout,
+        model_id=model_id,
+        use_cache=use_cache,
+        workers=workers,
+        progress=status,
+        previous=_stats_of(checked.previous),
+        again=again,
+    )
+    if getattr(drafter, "chat", None) is None:  # choose_drafter fell back to offline
+        raise InputError(f"未配置模型 {model_id!r}", code="E-MODEL-CONFIG")
+    done: dict[str, PartProgress] = {}
+
+    def one(part: str, heading: str, fee: bool) -> None:
+        notify(PartProgress("started", part, heading, "起草中"))
+        paragraphs = drafter.section(part, fee_statement=fee)
+        step = _part_done(drafter, part, heading, paragraphs, OFFLINE)
+        done[part] = step
+        notify(step)
+
+    def prepare(parts: list[tuple[str, str, bool]]) -> None:
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(parts)))) as pool:
+            for future in [pool.submit(one, *part) for part in parts]:
+                future.result()  # a part that raised (not a model error) ends the draft
+
+    drafter.prepare = prepare  # type: ignore[attr-defined]  # the drafter's, with steps
+    try:
+        result = draft_checked(
+            checked, drafter, cover_letter=cover_letter, allow_errors=allow_errors
+        )
+    finally:
+        audit = getattr(drafter.chat, "audit", None)
+        if audit is not None:
+            audit.close()
+    order = [part for part in headings if part in done]
+    return ModelDraft(result, model_id, tuple(done[part] for part in order))
+
+
+def _part_done(
+    drafter: Any, part: str, heading: str, paragraphs: list[Any], offline: str
+) -> PartProgress:
+    """How a part ended, from what the model drafter left in it: paragraphs drafted offline
+    (the model failed: the first one carries why), problems marked, repair rounds taken."""
+    if not paragraphs or all(p.author == offline for p in paragraphs):
+        mark = next((m.message for p in paragraphs for m in p.marks), "")
+        # the mark of LLMDrafter._fallback: 调用模型 … 失败（why），本部分由离线模板起草
+        head, tail = "失败（", "），本部分由离线模板起草"
+        found = head in mark and mark.endswith(tail)
+        why = mark[mark.index(head) + len(head) : -len(tail)] if found else "模型没有写出可用的正文"
+        return PartProgress(
+            "done", part, heading, f"模型未能起草（{why}），改用离线起草器", PART_OFFLINE
+        )
+    marked = sum(len(p.marks) for p in paragraphs)
+    repairs = getattr(drafter, "rounds", {}).get(part, 0)
+    if marked:
+        again = f"（修改 {repairs} 次后）" if repairs else ""
+        return PartProgress(
+            "done", part, heading, f"完成{again}，仍有 {marked} 处问题，已在文中标注",
+            PART_MARKED, marked, repairs,
+        )  # fmt: skip
+    if repairs:
+        return PartProgress(
+            "done", part, heading, f"完成，按核对意见修改 {repairs} 次后核对无误",
+            PART_REPAIRED, 0, repairs,
+        )  # fmt: skip
+    return PartProgress("done", part, heading, "完成，核对无误", PART_OK)

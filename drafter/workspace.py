@@ -7,7 +7,7 @@ overrides it, as for the audit log). Inside:
 
 - a *report* is one agency's report for one year (`create_report`, unique per agency + year);
 - a *document* of a report is a `kind` (`KINDS`: "stats", "notes", "draft", "edited",
-  "upload") plus a free `name`, so that a draft can be kept per part;
+  "upload", "chat") plus a free `name`, so that a draft can be kept per part;
 - every `save` is a new immutable *version* (content, sha256, author, UTC time, parent,
   message); `restore` is a save of an old version's content, never a rewrite of history.
 
@@ -34,9 +34,13 @@ Choices, and why:
   `MIGRATIONS` are applied in order, each in the transaction that records it. A workspace
   written by a newer drafter is refused rather than guessed at.
 
-Users and grants are data only here (`add_user`, `grant`, `agencies_of`,
-`list_reports(user=...)`); password hashing and the checks of each request come with the
-server.
+Users, grants and login sessions are data only here (`add_user`, `set_password`, `grant`,
+`revoke`, `agencies_of`, `list_reports(user=...)`, `create_session`, `session_user`,
+`end_session`); the password hashes are made and checked by the server
+(`drafter.web.auth`, argon2), which never hands this module a password. A session is stored
+as the sha256 of its token, never the token itself, so that a copy of the database opens no
+session; it ends after `SESSION_IDLE` without a request and `SESSION_MAX` after the login
+however active it is.
 """
 
 from __future__ import annotations
@@ -45,11 +49,12 @@ import contextlib
 import difflib
 import hashlib
 import re
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from drafter.audit import home
@@ -58,14 +63,20 @@ from drafter.limits import MAX_DOCX_BYTES
 
 DB_NAME = "workspace.db"
 # Every document kind; all but "upload" are UTF-8 text, shown as a diff on a conflict.
-KINDS = ("stats", "notes", "draft", "edited", "upload")
-TEXT_KINDS = frozenset({"stats", "notes", "draft", "edited"})
+KINDS = ("stats", "notes", "draft", "edited", "upload", "chat")
+TEXT_KINDS = frozenset({"stats", "notes", "draft", "edited", "chat"})
 # One saved content at most: the largest file drafter reads at all (a report as .docx).
 MAX_CONTENT_BYTES = MAX_DOCX_BYTES
 MAX_KEY_CHARS = 200  # an agency's, a document's or a user's name
 MAX_MESSAGE_CHARS = 2000
 MIN_YEAR, MAX_YEAR = 2000, 2200
 BUSY_TIMEOUT_MS = 30_000  # a save waits this long for another one to finish
+# How long a login of `drafter serve` lasts: it ends after SESSION_IDLE without a request and
+# SESSION_MAX after the login in any case; its last request is written down at most once per
+# SESSION_TOUCH (not a database write for every request).
+SESSION_IDLE = timedelta(hours=8)
+SESSION_MAX = timedelta(hours=12)
+SESSION_TOUCH = timedelta(minutes=1)
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -115,6 +126,33 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (user, agency)
     );
     """,
+    # 2: the kind "chat" (the chat panel's conversation about one part of a draft). SQLite
+    # cannot change a CHECK constraint: the table is rebuilt, rows and ids kept.
+    """
+    CREATE TABLE documents_new (
+        id INTEGER PRIMARY KEY,
+        report_id INTEGER NOT NULL REFERENCES reports (id),
+        kind TEXT NOT NULL
+            CHECK (kind IN ('stats', 'notes', 'draft', 'edited', 'upload', 'chat')),
+        name TEXT NOT NULL,
+        UNIQUE (report_id, kind, name)
+    );
+    INSERT INTO documents_new (id, report_id, kind, name)
+        SELECT id, report_id, kind, name FROM documents;
+    DROP TABLE documents;
+    ALTER TABLE documents_new RENAME TO documents;
+    """,
+    # 3: the login sessions of `drafter serve` (the sha256 of each token, never the token)
+    """
+    CREATE TABLE sessions (
+        token_sha256 TEXT PRIMARY KEY,
+        user TEXT NOT NULL REFERENCES users (name),
+        created TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        expires TEXT NOT NULL
+    );
+    CREATE INDEX sessions_by_user ON sessions (user);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -126,7 +164,16 @@ def default_workspace() -> Path:
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _stamp(datetime.now(UTC))
+
+
+def _stamp(moment: datetime) -> str:
+    """A moment as stored: UTC, ISO 8601 to the second (so that stored times sort as text)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def local_time(utc: str) -> str:
@@ -343,6 +390,17 @@ class Workspace:
             raise
 
     def _migrate(self) -> None:
+        # A migration may rebuild a table that others refer to (SQLite's way to change a
+        # constraint): foreign keys are off while it runs, as SQLite's procedure for that asks
+        # (the switch works only outside a transaction), and checked before it commits.
+        connection = self._db()
+        connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            self._apply_migrations()
+        finally:
+            connection.execute("PRAGMA foreign_keys=ON")
+
+    def _apply_migrations(self) -> None:
         with self._transaction(write=True) as db:
             db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             row = db.execute("SELECT version FROM schema_version").fetchone()
@@ -359,6 +417,11 @@ class Workspace:
                 for statement in _statements(MIGRATIONS[number - 1]):
                     db.execute(statement)
                 db.execute("UPDATE schema_version SET version = ?", (number,))
+            broken = current < SCHEMA_VERSION and db.execute("PRAGMA foreign_key_check").fetchone()
+            if broken:
+                raise WorkspaceError(
+                    f"工作区 {self.folder} 的数据库引用不一致（{broken[0]}），未升级"
+                )
 
     def schema_version(self) -> int:
         """The number of the last migration applied to this workspace."""
@@ -631,7 +694,7 @@ class Workspace:
             assert found is not None  # a document row is written with its first version
             return self._content(db, found.sha256)
 
-    # ---- users and grants (data only; hashing and checks come with the server) ----------
+    # ---- users, grants, passwords (data only; hashing and checks are the server's) -----
 
     def add_user(self, name: str, password_hash: str | None = None) -> None:
         """A user (no password yet when `password_hash` is None); existing users are kept."""
@@ -663,6 +726,90 @@ class Workspace:
                 "SELECT agency FROM grants WHERE user = ? ORDER BY agency", (user,)
             ).fetchall()
         return [row[0] for row in rows]
+
+    def revoke(self, user: str, agency: str) -> bool:
+        """Take `agency` back from `user`; False when it was not granted."""
+        with self._transaction(write=True) as db:
+            cursor = db.execute("DELETE FROM grants WHERE user = ? AND agency = ?", (user, agency))
+            return cursor.rowcount > 0
+
+    def set_password(self, name: str, password_hash: str) -> None:
+        """Store the password hash of an existing user (made by the server; never a
+        password). The user's sessions go on: `end_sessions` ends them."""
+        if not isinstance(password_hash, str) or not password_hash:
+            raise WorkspaceError("密码散列不能为空")
+        with self._transaction(write=True) as db:
+            cursor = db.execute(
+                "UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name)
+            )
+            if cursor.rowcount == 0:
+                raise NotFound(f"用户不存在：{name}")
+
+    def password_hash(self, name: str) -> str | None:
+        """The stored password hash of `name`; None for an unknown user or one without a
+        password (who cannot log in)."""
+        with self._transaction(write=False) as db:
+            row = db.execute("SELECT password_hash FROM users WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    # ---- login sessions (the server's; only each token's sha256 is stored) ---------------
+
+    def create_session(self, user: str, *, now: datetime | None = None) -> str:
+        """A new session of `user` (who must exist), ending SESSION_MAX after `now` at the
+        latest; returns its token, which only the caller (the user's cookie) ever holds.
+        Sessions ended by time are deleted on the way."""
+        now = now or datetime.now(UTC)
+        token = secrets.token_urlsafe(32)
+        with self._transaction(write=True) as db:
+            if db.execute("SELECT 1 FROM users WHERE name = ?", (user,)).fetchone() is None:
+                raise NotFound(f"用户不存在：{user}")
+            db.execute(
+                "DELETE FROM sessions WHERE expires <= ? OR last_seen <= ?",
+                (_stamp(now), _stamp(now - SESSION_IDLE)),
+            )
+            db.execute(
+                "INSERT INTO sessions (token_sha256, user, created, last_seen, expires) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (_token_digest(token), user, _stamp(now), _stamp(now), _stamp(now + SESSION_MAX)),
+            )
+        return token
+
+    def session_user(self, token: str, *, now: datetime | None = None) -> str | None:
+        """The user of the session `token` at `now`, its last request moved to `now`; None
+        for an unknown token or a session ended by time (which is then deleted)."""
+        if not isinstance(token, str) or not token:
+            return None
+        now = now or datetime.now(UTC)
+        digest = _token_digest(token)
+        with self._transaction(write=False) as db:
+            row = db.execute(
+                "SELECT user, last_seen, expires FROM sessions WHERE token_sha256 = ?", (digest,)
+            ).fetchone()
+        if row is None:
+            return None
+        user, last_seen, expires = row
+        if expires <= _stamp(now) or last_seen <= _stamp(now - SESSION_IDLE):
+            self.end_session(token)
+            return None
+        if last_seen <= _stamp(now - SESSION_TOUCH):
+            with self._transaction(write=True) as db:
+                db.execute(
+                    "UPDATE sessions SET last_seen = ? WHERE token_sha256 = ? AND last_seen < ?",
+                    (_stamp(now), digest, _stamp(now)),
+                )
+        return str(user)
+
+    def end_session(self, token: str) -> None:
+        """End the session `token` (logging out); nothing when there is none."""
+        if not isinstance(token, str) or not token:
+            return
+        with self._transaction(write=True) as db:
+            db.execute("DELETE FROM sessions WHERE token_sha256 = ?", (_token_digest(token),))
+
+    def end_sessions(self, user: str) -> int:
+        """End every session of `user` (after a change of password); how many there were."""
+        with self._transaction(write=True) as db:
+            return db.execute("DELETE FROM sessions WHERE user = ?", (user,)).rowcount
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -284,7 +284,19 @@ def test_the_command_list_is_the_apps():
     assert [c.__name__ for c in cli._COMMANDS] == COMMANDS
 
 
-@pytest.mark.parametrize("args", [["--help"], ["-h"], *([c, "--help"] for c in COMMANDS)])
+USERS_COMMANDS = ["add", "grant", "revoke", "list", "passwd"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["-h"],
+        *([c, "--help"] for c in COMMANDS),
+        ["users", "--help"],
+        *(["users", c, "-h"] for c in USERS_COMMANDS),
+    ],
+)
 def test_every_help_screen_reads_in_chinese(args: list[str]):
     result = run(*args)
     assert result.exit_code == 0, result.output

@@ -1,6 +1,7 @@
 """`drafter serve`: the workspace in the browser (issue 13).
 
-`create_app` builds the app: the security layer (`drafter.web.security`), the shared `Site`
+`create_app` builds the app: the security layer (`drafter.web.security`, and the login of
+`drafter.web.auth` when the app requires one), the shared `Site`
 (`drafter.web.site`) and the pages, one module each under `drafter.web.pages`, every one of
 which only parses, calls the library (the same functions as the CLI) and presents.
 """
@@ -15,7 +16,8 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from drafter.errors import InputError
-from drafter.web.pages import draft, reports, stats
+from drafter.web.auth import Auth, LoginRequired
+from drafter.web.pages import auth, chat, draft, history, material, reports, review, stats
 from drafter.web.security import (
     CSRF_COOKIE,
     MAX_BODY_BYTES,
@@ -23,6 +25,7 @@ from drafter.web.security import (
     BodyLimit,
     bind_refusal,
     csrf_token,
+    is_loopback,
     require_csrf,
 )
 from drafter.web.site import HERE, Site
@@ -31,15 +34,19 @@ from drafter.workspace import Workspace
 __all__ = ["CSRF_COOKIE", "MAX_BODY_BYTES", "bind_refusal", "create_app"]
 
 # The pages, in the order of the tabs; each module's `register(app, site)` adds its routes.
-PAGES = (reports, stats, draft)
+PAGES = (reports, stats, material, draft, chat, review, auth, history)
 
 
-def create_app(workspace: Workspace, *, host: str) -> FastAPI:
+def create_app(workspace: Workspace, *, host: str, require_login: bool | None = None) -> FastAPI:
     """The web app on `workspace`, to be served on `host`. Raises InputError (E-USAGE) when
-    `host` is not a loopback address and the workspace cannot protect itself there."""
+    `host` is not a loopback address and the workspace cannot protect itself there.
+
+    Login is required off loopback (always), and on loopback when `require_login` is asked
+    and the workspace has users; otherwise nobody logs in and every report is visible."""
     refusal = bind_refusal(workspace, host)
     if refusal is not None:
         raise InputError(refusal, code="E-USAGE")
+    login = not is_loopback(host) or (bool(require_login) and bool(workspace.users()))
 
     app = FastAPI(
         title="drafter",
@@ -53,7 +60,10 @@ def create_app(workspace: Workspace, *, host: str) -> FastAPI:
     app.state.host = host
     app.state.site = site
     app.state.caches = site.caches
+    app.state.auth = Auth(workspace, required=login)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    if login:  # added first, so it runs inside the CSRF and headers middleware below
+        app.add_middleware(LoginRequired, auth=app.state.auth)
 
     @app.middleware("http")
     async def session_and_headers(request: Request, call_next: Any) -> Response:

@@ -2,7 +2,7 @@
 the request body cap, the CSRF token and the security headers.
 
 - `bind_refusal`: bound to anything but loopback, the server refuses to start unless the
-  workspace has users (who must then log in, `drafter.web.pages.auth`);
+  workspace has users, who must then log in (`drafter.web.auth`, `drafter.web.pages.auth`);
 - every POST/PUT/PATCH/DELETE carries the per-session CSRF token (cookie `drafter_csrf`,
   echoed in the `X-CSRF-Token` header by htmx or in the form field `csrf_token`), else 403;
 - a request body is capped (`MAX_BODY_BYTES`) before anything parses it, and each upload is
@@ -47,10 +47,7 @@ def bind_refusal(workspace: Workspace, host: str) -> str | None:
             f"拒绝在 {host} 上启动：工作区没有任何用户，其他计算机将无需登录即可访问。"
             "请先用 drafter users add 添加用户，或只在本机地址 127.0.0.1 上启动"
         )
-    return (
-        f"拒绝在 {host} 上启动：登录功能尚未提供，其他计算机将无需登录即可访问。"
-        "请只在本机地址 127.0.0.1 上启动"
-    )
+    return None  # with users it may start, and every request then needs a login
 
 
 # ---- request body cap, CSRF, headers -------------------------------------------------------

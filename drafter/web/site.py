@@ -87,9 +87,14 @@ def stats_yaml(stats: Any) -> str:
 
 class Checked:
     """Statistics read and checked through `check_statistics`, or the problems that stopped
-    the reading (shown under the name the user knows, never a temporary path)."""
+    the reading (shown under the name the user knows, never a temporary path).
 
-    def __init__(self, content: bytes, suffix: str, shown: str) -> None:
+    With `previous` (last year's, a `drafter.workflows.PreviousYear`), YAML is also checked
+    against last year (the cross-year rules of `drafter check --previous`); `Site` records on
+    it which stored version of last year's statistics that was (`previous_head`), and why
+    that version could not be read, if it could not (`previous_problems`)."""
+
+    def __init__(self, content: bytes, suffix: str, shown: str, previous: Any = None) -> None:
         from drafter.workflows import (
             check_statistics,
             check_statistics_data,
@@ -99,29 +104,65 @@ class Checked:
         self.result = None
         self.data: Any = None  # the parsed YAML (not to be changed: it may be cached)
         self.problems: list[Problem] = []
+        self.previous = previous
+        self.previous_head: Any = None  # the stored version `previous` was read from
+        self.previous_problems: list[Problem] = []
         if suffix in (".yaml", ".yml"):  # read from memory, located by the name shown
             try:
                 self.data, lines = parse_statistics_text(content, shown)
-                self.result = check_statistics_data(self.data, lines, shown)
+                self.result = check_statistics_data(self.data, lines, shown, previous)
             except InputError as exc:
                 self.problems = list(exc.problems)
             return
+        assert previous is None, "last year's is checked against YAML, what the workspace stores"
         with tempfile.TemporaryDirectory(prefix="drafter-web-") as folder:
             path = Path(folder) / f"upload{suffix}"  # a fixed name: no request text in a path
             path.write_bytes(content)
             try:
                 self.result = check_statistics(path)
             except InputError as exc:
-                self.problems = [
-                    Problem(
-                        p.message.replace(str(path), shown),
-                        file=p.file.replace(str(path), shown) if p.file else p.file,
-                        line=p.line,
-                        path=p.path,
-                        code=p.code,
-                    )
-                    for p in exc.problems
-                ]
+                self.problems = shown_problems(exc.problems, path, shown)
+
+    @property
+    def previous_key(self) -> tuple[int, str] | None:
+        """What identifies the version of last year's statistics checked against."""
+        head = self.previous_head
+        return (head.number, head.sha256) if head is not None else None
+
+
+def shown_problems(problems: Any, path: Path, shown: str) -> list[Problem]:
+    """`problems` of reading the temporary file `path`, under the name the user knows."""
+    return [
+        Problem(
+            p.message.replace(str(path), shown),
+            file=p.file.replace(str(path), shown) if p.file else p.file,
+            line=p.line,
+            path=p.path,
+            code=p.code,
+        )
+        for p in problems
+    ]
+
+
+# Last year's statistics (the cross-year check of the 统计 page) are one document of the
+# report, always stored as statistics YAML; an empty version means "removed". Its kind is the
+# workspace's kind for uploaded files: there is no kind "previous" (workspace.KINDS and the
+# schema's CHECK constraint would need a migration for one).
+PREVIOUS_KIND = "upload"
+PREVIOUS_DOC = "上年度"
+PREVIOUS_SHOWN = "上年数据"  # the name last year's statistics are located by in messages
+
+
+def stored_previous(content: bytes) -> Any:
+    """Last year's statistics as stored (statistics YAML), read as `load_previous` reads a
+    statistics file; None for an empty version (removed). Raises InputError."""
+    from drafter.load import stats_from_data
+    from drafter.workflows import PreviousYear, parse_statistics_text
+
+    if not content:
+        return None
+    data, lines = parse_statistics_text(content, PREVIOUS_SHOWN)
+    return PreviousYear(Path(PREVIOUS_SHOWN), stats_from_data(data, lines, PREVIOUS_SHOWN))
 
 
 def attachment(name: str, ascii_name: str) -> str:
@@ -210,6 +251,27 @@ def apply_part_texts(report: Any, texts: dict[str, list[str]]) -> None:
 
     for section in report.sections:
         walk(section)
+
+
+def apply_provenance(report: Any, stored: dict[str, Any]) -> None:
+    """Give the rebuilt `report` the record drafter keeps of a model's draft (the one a .docx
+    it writes carries, `drafter.report.record_provenance`): the sentences a model wrote, so
+    that what it claims is checked against the notes as `drafter verify` does, and where the
+    numbers it filled in from placeholders stand. A sentence edited since is the editor's."""
+    from drafter.report import EDITOR, Provenance, sentence_spans
+
+    record = Provenance(
+        [(str(n[0]), str(n[1]), str(n[2])) for n in stored.get("numbers", [])],
+        {str(k): str(v) for k, v in stored.get("sentences", {}).items()},
+    )
+    report.provenance = record
+    for paragraph in report.paragraphs():
+        if paragraph.author != EDITOR:  # the offline drafter's, as drafted
+            continue
+        paragraph.spans = record.spans(paragraph.text)
+        authors = {record.author(paragraph.text[a:b]) for a, b in sentence_spans(paragraph.text)}
+        if len(authors) == 1 and None not in authors:  # a model's paragraph, as it wrote it
+            paragraph.author = authors.pop()
 
 
 @dataclass(frozen=True)
@@ -337,13 +399,48 @@ class Site:
         return report, head, self.checked_version(report_id, head)
 
     def checked_version(self, report_id: int, head: Any) -> Checked:
-        """The stored statistics version `head`, checked (once: versions never change)."""
+        """The stored statistics version `head`, checked against last year's stored version
+        if there is one (once per pair: versions never change)."""
+        previous_head = self.previous_head(report_id)
 
         def check() -> Checked:
             content = self.workspace.read(report_id, "stats", STATS_DOC, head.number)
-            return Checked(content, ".yaml", "统计数据")
+            return self.check_content(report_id, content, previous_head)
 
-        return self.caches["stats"].get((report_id, head.number, head.sha256), check)
+        return self.caches["stats"].get(self.checked_key(report_id, head, previous_head), check)
+
+    @staticmethod
+    def checked_key(report_id: int, head: Any, previous_head: Any) -> tuple[Any, ...]:
+        """The cache key of statistics version `head` checked against `previous_head`."""
+        previous = (previous_head.number, previous_head.sha256) if previous_head else None
+        return (report_id, head.number, head.sha256, previous)
+
+    def previous_head(self, report_id: int) -> Any:
+        """The head version of last year's statistics (empty when removed), None if never
+        uploaded."""
+        return self.workspace.head(report_id, PREVIOUS_KIND, PREVIOUS_DOC)
+
+    def check_content(self, report_id: int, content: bytes, previous_head: Any) -> Checked:
+        """Statistics YAML `content` checked against last year's version `previous_head`
+        (a version that no longer reads is left out, and says why on the page)."""
+        previous, problems = None, []
+        if previous_head is not None and previous_head.size:
+
+            def load() -> Any:
+                number = previous_head.number
+                return stored_previous(
+                    self.workspace.read(report_id, PREVIOUS_KIND, PREVIOUS_DOC, number)
+                )
+
+            key = ("previous", report_id, previous_head.number, previous_head.sha256)
+            try:
+                previous = self.caches["stats"].get(key, load)
+            except InputError as exc:
+                problems = list(exc.problems)
+        checked = Checked(content, ".yaml", "统计数据", previous=previous)
+        checked.previous_head = previous_head
+        checked.previous_problems = problems
+        return checked
 
     # ---- drafts ----------------------------------------------------------------------------
 
@@ -390,6 +487,8 @@ class Site:
             cached = self.caches["offline"].get((report_id, stats_version), offline)
             document = copy.deepcopy(cached)
             apply_part_texts(document, data["parts"])
+            if data.get("provenance"):  # a model's draft: who wrote what, where numbers stand
+                apply_provenance(document, data["provenance"])
             return document
 
         document = self.caches["draft"].get((report_id, head.number, head.sha256), rebuild)
@@ -404,6 +503,7 @@ class Site:
             view.head.sha256,
             view.stats_head.number,
             view.stats_head.sha256,
+            view.checked.previous_key,  # the statistics' errors counted include last year's
         )
         base = self.caches["marks"].get(key, lambda: marked_context(view))
         return {**base, "report": view.report, "conflict": None, **more}

@@ -6,7 +6,7 @@ import datetime
 import re
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -36,6 +36,13 @@ def register(app: FastAPI, site: Site) -> None:
         from drafter.template import render_template
 
         agency = str(form.get("agency") or "").strip()
+        user = site.user(request)
+        if user is not None and agency and agency not in site.workspace.agencies_of(user):
+            raise HTTPException(
+                403,
+                f"无权为“{agency[:100]}”新建报告：该机关未授权给你"
+                "（请管理员用 drafter users grant 授权）",
+            )
         year_text = str(form.get("year") or "").strip()
         error = None
         if not re.fullmatch(r"\d{4}", year_text):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from drafter.errors import InputError, Problem
+from drafter.limits import MAX_DOCX_BYTES, MAX_TEXT_DOCUMENT_BYTES
 from drafter.web.site import (
+    PREVIOUS_DOC,
+    PREVIOUS_KIND,
     STATS_DOC,
     UPLOAD_LIMITS,
     Checked,
@@ -21,10 +25,22 @@ from drafter.web.site import (
     attachment,
     base_version,
     safe_name,
+    shown_problems,
     stats_yaml,
+    stored_previous,
     yaml_text,
 )
-from drafter.workspace import StaleVersion
+from drafter.workspace import NotFound, StaleVersion
+
+# Last year's statistics (`drafter check --previous`): a statistics file, or last year's
+# published report, each capped as the CLI's readers cap it.
+PREVIOUS_LIMITS = {
+    **UPLOAD_LIMITS,
+    ".docx": MAX_DOCX_BYTES,
+    ".html": MAX_TEXT_DOCUMENT_BYTES,
+    ".htm": MAX_TEXT_DOCUMENT_BYTES,
+    ".md": MAX_TEXT_DOCUMENT_BYTES,
+}
 
 
 def register(app: FastAPI, site: Site) -> None:
@@ -51,6 +67,11 @@ def register(app: FastAPI, site: Site) -> None:
             "marked": {k: v[0] for k, v in marks.items()},
             "conflict": None,
             "problems": [],
+            "previous": checked.previous,
+            "previous_head": checked.previous_head,
+            "previous_stored_problems": checked.previous_problems,
+            "previous_problems": [],
+            "previous_conflict": None,
             **more,
         }
 
@@ -66,57 +87,39 @@ def register(app: FastAPI, site: Site) -> None:
 
     def upload_stats_with(request: Request, report_id: int, form: Any) -> Response:
         report, head, checked = site.current(request, report_id)
-        upload = form.get("file")
         base = base_version(form.get("base_version"))
-        problems: list[Problem] = []
-        if upload is None or isinstance(upload, str) or not upload.filename:
-            problems = [Problem("请选择要上传的统计文件（.yaml 或 .xlsx）", code="E-USAGE")]
-        else:
-            shown = safe_name(upload.filename)
-            suffix = Path(shown).suffix.lower()
-            limit = UPLOAD_LIMITS.get(suffix)
-            if limit is None:
-                message = "不支持的文件类型；统计文件应为 .yaml 或 .xlsx"
-                if suffix in (".xls", ".et"):
-                    message = f"不支持旧版 {suffix} 格式，请在 Excel 或 WPS 中另存为 .xlsx"
-                problems = [Problem(message, file=shown, code="E-FILE-TYPE")]
-            else:
-                upload.file.seek(0)
-                content = upload.file.read(limit + 1)  # in the threadpool: a blocking read
-                if len(content) > limit:
-                    problems = [
-                        Problem(
-                            f"文件过大，上限 {limit // 2**20} MB，未保存",
-                            file=shown,
-                            code="E-LIMIT-SIZE",
-                        )
-                    ]
+        shown, suffix, content, problems = _read_upload(
+            form.get("file"),
+            UPLOAD_LIMITS,
+            missing="请选择要上传的统计文件（.yaml 或 .xlsx）",
+            wrong_type="不支持的文件类型；统计文件应为 .yaml 或 .xlsx",
+        )
+        if content is not None:
+            uploaded = Checked(content, suffix, shown)
+            problems = uploaded.problems
+            if not problems:
+                assert uploaded.result is not None
+                stored = (
+                    content
+                    if suffix in (".yaml", ".yml")
+                    else stats_yaml(uploaded.result.stats).encode()
+                )
+                try:
+                    site.save(
+                        report_id, "stats", STATS_DOC, stored, base_version=base,
+                        author=site.author(request), message=f"上传 {shown}",
+                    )  # fmt: skip
+                except StaleVersion as exc:
+                    return site.page(
+                        request,
+                        "stats.html",
+                        status=409,
+                        **stats_context(report, head, checked, conflict=exc),
+                    )
+                except InputError as exc:
+                    problems = list(exc.problems)
                 else:
-                    uploaded = Checked(content, suffix, shown)
-                    problems = uploaded.problems
-                    if not problems:
-                        assert uploaded.result is not None
-                        stored = (
-                            content
-                            if suffix in (".yaml", ".yml")
-                            else stats_yaml(uploaded.result.stats).encode()
-                        )
-                        try:
-                            site.save(
-                                report_id, "stats", STATS_DOC, stored, base_version=base,
-                                author=site.author(request), message=f"上传 {shown}",
-                            )  # fmt: skip
-                        except StaleVersion as exc:
-                            return site.page(
-                                request,
-                                "stats.html",
-                                status=409,
-                                **stats_context(report, head, checked, conflict=exc),
-                            )
-                        except InputError as exc:
-                            problems = list(exc.problems)
-                        else:
-                            return RedirectResponse(f"/reports/{report_id}/stats", 303)
+                    return RedirectResponse(f"/reports/{report_id}/stats", 303)
         return site.page(
             request,
             "stats.html",
@@ -153,7 +156,7 @@ def register(app: FastAPI, site: Site) -> None:
         if not changed:
             return site.page(request, "_findings.html", **stats_context(report, head, checked))
         content = yaml_text(data).encode()
-        edited = Checked(content, ".yaml", "统计数据")
+        edited = site.check_content(report_id, content, checked.previous_head)
         if edited.problems:
             return site.page(
                 request,
@@ -173,8 +176,77 @@ def register(app: FastAPI, site: Site) -> None:
                 status=409,
                 **stats_context(report, head, checked, conflict=exc),
             )
-        site.caches["stats"].put((report_id, version.number, version.sha256), edited)
+        site.caches["stats"].put(site.checked_key(report_id, version, edited.previous_head), edited)
         return site.page(request, "_findings.html", **stats_context(report, version, edited))
+
+    # ---- last year's statistics: the cross-year check ---------------------------------------
+
+    @app.post("/reports/{report_id}/stats/previous")
+    async def upload_previous(request: Request, report_id: int) -> Response:
+        form = await request.form()
+        return await run_in_threadpool(upload_previous_with, request, report_id, form)
+
+    def upload_previous_with(request: Request, report_id: int, form: Any) -> Response:
+        report, head, checked = site.current(request, report_id)
+        assert checked.result is not None
+        base = base_version(form.get("base_version"))
+        kinds = "上年的统计文件（.yaml、.xlsx）或上年发布的报告（.docx、.html、.md）"
+        shown, suffix, content, problems = _read_upload(
+            form.get("file"),
+            PREVIOUS_LIMITS,
+            missing=f"请选择{kinds}",
+            wrong_type=f"不支持的文件类型；上年数据应为{kinds}",
+        )
+        if content is not None:
+            stored, message, problems = _previous_upload(content, suffix, shown, checked.result)
+            if not problems:
+                try:
+                    site.save(
+                        report_id, PREVIOUS_KIND, PREVIOUS_DOC, stored, base_version=base,
+                        author=site.author(request), message=message,
+                    )  # fmt: skip
+                except (StaleVersion, NotFound) as exc:
+                    return site.page(
+                        request,
+                        "stats.html",
+                        status=409,
+                        **stats_context(report, head, checked, previous_conflict=exc),
+                    )
+                except InputError as exc:
+                    problems = list(exc.problems)
+                else:
+                    return RedirectResponse(f"/reports/{report_id}/stats", 303)
+        return site.page(
+            request,
+            "stats.html",
+            status=400,
+            **stats_context(report, head, checked, previous_problems=problems),
+        )
+
+    @app.post("/reports/{report_id}/stats/previous/remove")
+    async def remove_previous(request: Request, report_id: int) -> Response:
+        form = await request.form()
+        return await run_in_threadpool(remove_previous_with, request, report_id, form)
+
+    def remove_previous_with(request: Request, report_id: int, form: Any) -> Response:
+        report, head, checked = site.current(request, report_id)
+        current = site.previous_head(report_id)
+        if current is None or not current.size:
+            raise HTTPException(400, "这份报告没有载入上年数据")
+        try:  # an empty version: removed, and the history keeps what was loaded
+            site.save(
+                report_id, PREVIOUS_KIND, PREVIOUS_DOC, b"",
+                base_version=base_version(form.get("base_version")),
+                author=site.author(request), message="移除上年数据",
+            )  # fmt: skip
+        except (StaleVersion, NotFound) as exc:
+            return site.page(
+                request,
+                "stats.html",
+                status=409,
+                **stats_context(report, head, checked, previous_conflict=exc),
+            )
+        return RedirectResponse(f"/reports/{report_id}/stats", 303)
 
     @app.get("/reports/{report_id}/stats.yaml")
     def download_yaml(request: Request, report_id: int) -> Response:
@@ -206,6 +278,90 @@ def register(app: FastAPI, site: Site) -> None:
                 )
             },
         )
+
+
+def _read_upload(
+    upload: Any, limits: dict[str, int], *, missing: str, wrong_type: str
+) -> tuple[str, str, bytes | None, list[Problem]]:
+    """An uploaded file's name as shown, its suffix and its content (read up to the limit of
+    its kind, in the threadpool: a blocking read); no content, but the problem, when there is
+    no file, its kind is not in `limits` or it is too large."""
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return "", "", None, [Problem(missing, code="E-USAGE")]
+    shown = safe_name(upload.filename)
+    suffix = Path(shown).suffix.lower()
+    limit = limits.get(suffix)
+    if limit is None:
+        message = wrong_type
+        if suffix in (".xls", ".et"):
+            message = f"不支持旧版 {suffix} 格式，请在 Excel 或 WPS 中另存为 .xlsx"
+        return shown, suffix, None, [Problem(message, file=shown, code="E-FILE-TYPE")]
+    upload.file.seek(0)
+    content = upload.file.read(limit + 1)
+    if len(content) > limit:
+        message = f"文件过大，上限 {limit // 2**20} MB，未保存"
+        return shown, suffix, None, [Problem(message, file=shown, code="E-LIMIT-SIZE")]
+    return shown, suffix, content, []
+
+
+def _previous_upload(
+    content: bytes, suffix: str, shown: str, this_year: Any
+) -> tuple[bytes, str, list[Problem]]:
+    """Last year's statistics uploaded as `content`, read by `load_previous` (the readers and
+    limits of `drafter check --previous`): what to store (statistics YAML: the file as given,
+    or the statistics read from a workbook or a report), the version's message, and the
+    problems that refuse it, among them a file that is not of the year before `this_year`'s
+    (the CLI's W-PREV-YEAR message)."""
+    from drafter.checks import check
+    from drafter.workflows import load_previous
+
+    with tempfile.TemporaryDirectory(prefix="drafter-web-") as folder:
+        path = Path(folder) / f"previous{suffix}"  # a fixed name: no request text in a path
+        path.write_bytes(content)
+        try:
+            previous = load_previous(path)
+        except InputError as exc:
+            problems = shown_problems(exc.problems, path, shown)
+            return b"", "", [_without_cli_options(p) for p in problems]
+    assert previous is not None
+    message = f"上传 {shown}"
+    if suffix in (".yaml", ".yml"):
+        stored = content
+    else:
+        extracted = previous.extracted
+        if extracted is not None:  # as the CLI says it on stderr
+            message = (
+                f"上传 {shown}（上年数据由报告读出"
+                + (f"，{len(extracted.warnings)} 处请核对" if extracted.warnings else "")
+                + "）"
+            )
+        stored = (f"# 上年数据：{shown}\n" + stats_yaml(previous.stats)).encode()
+    try:
+        stored_previous(stored)  # what is stored reads back
+    except InputError as exc:
+        return b"", "", list(exc.problems)
+    wrong = [
+        f
+        for f in check(this_year.stats, previous.stats, layout=this_year.layout)
+        if f.code == "W-PREV-YEAR"
+    ]
+    if wrong:
+        return b"", "", [Problem(wrong[0].message, file=shown, code=wrong[0].code)]
+    return stored, message, []
+
+
+def _without_cli_options(problem: Problem) -> Problem:
+    """A reader's problem without the advice only a command line can follow (a report whose
+    title does not say its agency and year: `drafter extract --agency --year`)."""
+    advice = "，请用 --agency、--year 指定"
+    if advice not in problem.message:
+        return problem
+    message = problem.message.replace(
+        advice, "；请确认这是上年发布的年度报告（标题应含机关和年度）"
+    )
+    return Problem(
+        message, file=problem.file, line=problem.line, path=problem.path, code=problem.code
+    )
 
 
 # ---- the tables on the page (presentation only) ---------------------------------------------
