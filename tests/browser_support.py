@@ -78,7 +78,12 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`drafter serve --workspace <tmp> --port <free>` as a subprocess, stopped at the end."""
-    workspace = tmp_path_factory.mktemp("browser") / "ws"
+    yield from serving(tmp_path_factory.mktemp("browser") / "ws")
+
+
+def serving(workspace: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """`drafter serve` on `workspace` (with the environment `env`, else this one) until the
+    generator is closed."""
     log = workspace.parent / "serve.log"
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -86,7 +91,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         process = subprocess.Popen(
             [sys.executable, "-m", "drafter", "serve", "--workspace", str(workspace),
              "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT,
+            stdout=out, stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip
         try:
             deadline = time.monotonic() + START_TIMEOUT

@@ -16,7 +16,7 @@ Client-side wall time per request; p50, p95 (nearest rank), max and count per ki
 server's peak RSS is VmHWM from /proc/<pid>/status at the end, next to the highest polled
 VmRSS. Exits 1 if any request failed (a non-2xx answer, or a 2xx without what it should carry).
 
-    .venv/bin/python benchmarks/serve/run.py --users 20 --iterations 30 [--json out.json]
+    .venv/bin/python benchmarks/serve/run.py --users 20 --iterations 30 [--think 2] [--json F]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import html
 import json
 import math
 import os
+import random
 import re
 import socket
 import subprocess
@@ -226,11 +227,23 @@ def user_loop(
     editor: str | None,
     start: threading.Barrier,
     results: Results,
+    think: float = 0.0,
+    seed: int = 0,
 ) -> None:
+    """One user's bounded loop. With `think` > 0 the user pauses before each action for a
+    random time (uniform in [0.5, 1.5] × `think` seconds, seeded): a person reads the
+    findings before typing the next cell. With 0 the user sends requests back to back."""
+    pause = random.Random(seed)
+
+    def think_time() -> None:
+        if think > 0:
+            time.sleep(think * pause.uniform(0.5, 1.5))
+
     start.wait()
     for it in range(iterations):
         where = f"report {report_id}, iteration {it}"
         try:
+            think_time()
             began = time.perf_counter()
             page = client.get(f"/reports/{report_id}/stats")
             results.add(PAGE, time.perf_counter() - began)
@@ -238,6 +251,7 @@ def user_loop(
                 results.fail(f"{where}: page load HTTP {page.status_code}")
                 continue
             base = base_version(page.text)
+            think_time()
             began = time.perf_counter()
             edited = client.post(
                 f"/reports/{report_id}/stats/cells",
@@ -255,6 +269,7 @@ def user_loop(
                 if form is None:
                     results.fail(f"{where}: part editor HTTP {response.status_code}, no form")
                     continue
+                think_time()
                 began = time.perf_counter()
                 marked = post_narrative(client, form, it)
                 results.add(NARRATIVE, time.perf_counter() - began)
@@ -301,6 +316,12 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--year", type=int, default=2023)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds a user pauses before each action (0: back to back, saturating)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
@@ -339,9 +360,9 @@ def main() -> int:
             threads = [
                 threading.Thread(
                     target=user_loop,
-                    args=(c, r, args.iterations, e, start, results),
+                    args=(c, r, args.iterations, e, start, results, args.think, i),
                 )
-                for c, r, e in zip(clients, reports, editor_urls, strict=True)
+                for i, (c, r, e) in enumerate(zip(clients, reports, editor_urls, strict=True))
             ]
             began = time.perf_counter()
             for thread in threads:
@@ -361,7 +382,8 @@ def main() -> int:
 
     requests = sum(len(v) for v in results.times.values())
     print(
-        f"drafter serve: {args.users} users × {args.iterations} iterations, one uvicorn worker, "
+        f"drafter serve: {args.users} users × {args.iterations} iterations, "
+        f"think time {args.think:g} s, one uvicorn worker, "
         f"127.0.0.1, {os.cpu_count()} CPUs"
     )
     print(f"{'request':<26}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
@@ -399,6 +421,7 @@ def main() -> int:
                 {
                     "users": args.users,
                     "iterations": args.iterations,
+                    "think_seconds": args.think,
                     "latency": figures,
                     "narrative": draft_note,
                     "wall_s": wall,
