@@ -94,3 +94,56 @@ def test_serve_with_an_unreadable_file_stops_before_serving_and_adds_nothing(
     assert "已启动" not in result.output
     with Workspace.open(tmp_path / "ws") as ws:
         assert ws.list_reports() == []  # the good file before it was not added either
+
+
+def test_the_readmes_serve_command_opens_a_workspace_with_the_samples(tmp_path: Path) -> None:
+    """The README's command that opens the workspace on the samples, run as written (its
+    `drafter serve …` part, from the repository, on a free port): the page lists the three
+    samples' reports."""
+    import glob
+    import os
+    import shlex
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    import browser_support
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- serve-command -->")[1].split("<!-- /serve-command -->")[0]
+    [line] = [x for x in block.splitlines() if "drafter serve" in x]
+    args = shlex.split(line.split("&& .venv/bin/drafter ")[-1])
+    assert args[0] == "serve"
+    args = [
+        arg
+        for pattern in args[1:]
+        for arg in (sorted(glob.glob(pattern, root_dir=ROOT)) if "*" in pattern else [pattern])
+    ]
+    workspace = args[args.index("--workspace") + 1]
+    args[args.index("--workspace") + 1] = str(tmp_path / workspace)
+    assert len([a for a in args if a.endswith("stats.yaml")]) == len(SAMPLES) == 3
+    port = browser_support.free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DRAFTER_")}
+    env["DRAFTER_HOME"] = str(tmp_path / "home")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "drafter", "serve", *args, "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + browser_support.START_TIMEOUT
+        while True:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as answer:
+                    page = answer.read().decode("utf-8")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "drafter serve did not answer"
+                time.sleep(0.1)
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    for agency in ("泉州市科学技术局", "洪江区沅江路街道办事处", "桥中街道办事处"):
+        assert agency in page
+    assert output.count("已加入工作区") == 3 and "http://127.0.0.1:" in output
