@@ -31,7 +31,7 @@ from typing import Any
 
 HOME_ENV = "DRAFTER_HOME"
 # Characters kept of each stored text (about 64 KB of Chinese in UTF-8 at most 96 KB): a prompt
-# with its notes and last year's text, or a part's answer (drafter.llm refuses answers over
+# with its notes and last year's text, or a part's answer (drafter.drafting.llm refuses answers over
 # 12,000 characters), fits whole; only what no drafting call should carry is cut.
 TEXT_LIMIT = 32_000
 

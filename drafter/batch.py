@@ -1,12 +1,13 @@
 """Auditing many published reports at once: `drafter audit`.
 
-Each report is read back (drafter.read), its tables become its statistics (drafter.extract),
-and three sets of rules run over it: the table rules of the checker (drafter.checks), the
-document rules (drafter.docrules) and the narrative↔table verification (drafter.verify). A
-published report carries no statistics file, so a number of its prose that restates no table
-cell has nothing to be checked against: the findings that only mean "no source known"
-(`E-NUM-UNKNOWN`, `E-NUM-UNIT`, `W-NUM-UNSURE`, `A-NUM-YOY`) are left out; a number whose
-words name a table cell and disagree with it is still an error.
+Each report is read back (drafter.read), its tables become its statistics
+(drafter.statistics.extract), and three sets of rules run over it: the table rules of the checker
+(drafter.checking.checks), the document rules (drafter.verification.docrules) and the
+narrative↔table verification (drafter.verification.verify). A published report carries no statistics
+file, so a number of its prose that restates no table cell has nothing to be checked against: the
+findings that only mean "no source known" (`E-NUM-UNKNOWN`, `E-NUM-UNIT`, `W-NUM-UNSURE`,
+`A-NUM-YOY`) are left out; a number whose words name a table cell and disagree with it is still an
+error.
 
 Reports are spread over worker processes (one per core). A report that cannot be read is a
 row with its reason, never the end of the run.
@@ -102,12 +103,12 @@ def audit_report(path: str) -> ReportResult:
 
 
 def _audit(path: Path, result: ReportResult) -> None:
-    from drafter.checks import check
-    from drafter.extract import extract_report, extracted_stats
-    from drafter.findings import Severity, count, sort_findings
+    from drafter.checking.checks import check
+    from drafter.checking.findings import Severity, count, sort_findings
     from drafter.formats import load_layout
     from drafter.read.document import read_document
-    from drafter.verify import verify_report
+    from drafter.statistics.extract import extract_report, extracted_stats
+    from drafter.verification.verify import verify_report
 
     if path.suffix.lower() not in FILE_SUFFIXES:
         raise InputError(
@@ -338,10 +339,12 @@ class _Pool:
 
 def _warm() -> None:
     """Import what auditing a report needs and load the layouts and reference data once."""
-    from drafter import checks, docrules, extract, verify  # noqa: F401
+    from drafter.checking import checks  # noqa: F401
     from drafter.formats import layout_ids, load_layout, reference_tables
     from drafter.read import docx, html  # noqa: F401
-    from drafter.verify import concepts
+    from drafter.statistics import extract  # noqa: F401
+    from drafter.verification import docrules, verify  # noqa: F401
+    from drafter.verification.verify import concepts
 
     for layout_id in layout_ids():
         load_layout(layout_id)
@@ -351,7 +354,7 @@ def _warm() -> None:
 
 def totals(results: list[ReportResult]) -> dict[str, Any]:
     """Counts over all reports, and per finding code: how many reports, how many findings."""
-    from drafter.findings import CODES
+    from drafter.checking.findings import CODES
 
     per_code: dict[str, dict[str, Any]] = {}
     for result in results:

@@ -277,13 +277,13 @@ def init(
 ) -> None:
     """写出统计文件模板（带中文注释的 YAML，或 --xlsx 的 Excel 工作簿），各项为 0。"""
     from drafter.files import check_writable, write_atomic
-    from drafter.template import render_template
+    from drafter.statistics.template import render_template
 
     xlsx = xlsx or (output is not None and output.suffix.lower() == ".xlsx")
     output = output if output is not None else Path("stats.xlsx" if xlsx else "stats.yaml")
     if xlsx:
         from drafter.formats import load_layout
-        from drafter.workbook import workbook_bytes
+        from drafter.statistics.workbook import workbook_bytes
 
         if str(output) == "-":
             raise InputError("Excel 工作簿不能输出到屏幕，请用 -o 指定 .xlsx 文件", code="E-USAGE")
@@ -364,7 +364,7 @@ _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "advice": "cyan"}
 
 def _print_findings(findings: Sequence[Any], title: str, parts: list[Any] | None = None) -> None:
     """Errors first; for a number, its sentence; then one line per part of the report."""
-    from drafter.findings import Severity, count
+    from drafter.checking.findings import Severity, count
 
     if not findings:
         out.print(Text(f"{one_line(title)}：未发现问题。", style="green"))
@@ -517,7 +517,7 @@ def draft(
         err.print(f"已写出 {_shown(path)}")
     _print_gaps(result.gaps)
     if result.missing_date:
-        from drafter.draft import MISSING_DATE
+        from drafter.drafting.draft import MISSING_DATE
 
         err.print(
             Text(
@@ -560,8 +560,8 @@ def _drafter(
     again: bool = False,
 ) -> Any:
     """The drafter for `draft` and `redraft`, with a live line per part when a model drafts."""
-    from drafter.draft import choose_drafter, correction_notices
-    from drafter.draft import style_from as read_style
+    from drafter.drafting.draft import choose_drafter, correction_notices
+    from drafter.drafting.draft import style_from as read_style
 
     style = read_style(style_from, layout) if style_from is not None else None
     status: dict[str, str] = {}
@@ -591,7 +591,7 @@ def _drafter(
     if prepare is not None and err.is_terminal:
         from rich.live import Live
 
-        from drafter.draft import narrative_parts
+        from drafter.drafting.draft import narrative_parts
 
         parts = narrative_parts(layout)
 
@@ -671,7 +671,7 @@ def models(
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
 ) -> None:
     """列出已配置的模型（不显示 API key）；--example 输出配置文件示例。"""
-    from drafter.models import env_model, load_models, models_file
+    from drafter.drafting.models import env_model, load_models, models_file
     from drafter.resources import structured_dir
 
     if example:
@@ -793,11 +793,11 @@ def redraft(
 ) -> None:
     """重新起草已编辑文档中的一个部分：模型看到这一部分现在的文字（含编辑的修改），按修改要求
     改写并保留编辑写的句子；其余段落和表格保持编辑改过的样子。"""
+    from drafter.drafting.redraft import part_heading
+    from drafter.drafting.redraft import redraft as redraft_part
     from drafter.files import check_writable, write_atomic
     from drafter.formats import load_layout
-    from drafter.load import load_stats
-    from drafter.redraft import part_heading
-    from drafter.redraft import redraft as redraft_part
+    from drafter.statistics.load import load_stats
     from drafter.workflows import same_file
 
     if output is None and not dry_run:
@@ -885,9 +885,9 @@ def extract(
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件")] = False,
 ) -> None:
     """从发布的报告中读出统计数据（三张表、信息处理费、机关和年度），写成统计文件。"""
-    from drafter.extract import extract as read_report
-    from drafter.extract import extracted_stats, to_yaml
     from drafter.files import check_writable, write_atomic
+    from drafter.statistics.extract import extract as read_report
+    from drafter.statistics.extract import extracted_stats, to_yaml
 
     if output is not None and str(output) == "-":  # as `init -o -`: to the screen
         output = None
@@ -1018,8 +1018,8 @@ def codes(
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
 ) -> None:
     """列出所有检查代码、级别、对应的规则和含义，以及输入错误（退出状态 2）的代码。"""
+    from drafter.checking.findings import CODES
     from drafter.errors import INPUT_CODES
-    from drafter.findings import CODES
 
     if as_json:
         rows = [
@@ -1052,7 +1052,7 @@ def schema(
 ) -> None:
     """输出统计文件的 JSON Schema（编辑器可据此补全和校验）。"""
     from drafter.files import write_atomic
-    from drafter.schema import stats_json_schema_text
+    from drafter.statistics.schema import stats_json_schema_text
 
     text = stats_json_schema_text()
     if output is None:

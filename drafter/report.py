@@ -40,7 +40,7 @@ class Span:
 
     start: int
     end: int
-    name: str  # the quantity (drafter.quantities)
+    name: str  # the quantity (drafter.statistics.quantities)
 
 
 _SENTENCE_END = re.compile(r"[。！？!?][”’」』）)]?")
@@ -72,7 +72,8 @@ def sentence_fingerprint(text: str) -> str:
 class Paragraph:
     text: str
     author: str = OFFLINE
-    quantities: tuple[str, ...] = ()  # names of the quantities it states (drafter.quantities)
+    # names of the quantities it states (drafter.statistics.quantities)
+    quantities: tuple[str, ...] = ()
     marks: list[Mark] = field(default_factory=list)
     spans: tuple[Span, ...] = ()  # where the numbers from placeholders stand
 

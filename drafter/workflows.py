@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any
 from drafter.errors import InputError
 
 if TYPE_CHECKING:
-    from drafter.draft import Drafter
-    from drafter.extract import Extracted
-    from drafter.findings import Finding
+    from drafter.checking.findings import Finding
+    from drafter.drafting.draft import Drafter
     from drafter.formats import Layout
     from drafter.report import Report
-    from drafter.stats import Stats
-    from drafter.summary import PartSummary
+    from drafter.statistics.extract import Extracted
+    from drafter.statistics.stats import Stats
+    from drafter.verification.summary import PartSummary
 
 
 # ---- shared --------------------------------------------------------------------------------
@@ -55,8 +55,8 @@ def load_previous(path: Path | None, on_previous: OnPrevious | None = None) -> P
     without a path. Raises InputError when it cannot be read."""
     if path is None:
         return None
-    from drafter.extract import extract, extracted_stats, is_document
-    from drafter.load import load_stats
+    from drafter.statistics.extract import extract, extracted_stats, is_document
+    from drafter.statistics.load import load_stats
 
     if not is_document(path):
         previous = PreviousYear(path, load_stats(path))
@@ -80,7 +80,7 @@ class Counts:
 
 
 def count_findings(findings: Sequence[Finding]) -> Counts:
-    from drafter.findings import Severity, count
+    from drafter.checking.findings import Severity, count
 
     return Counts(
         count(findings, Severity.ERROR),
@@ -142,9 +142,9 @@ def check_statistics(
     on_previous: OnPrevious | None = None,
 ) -> CheckResult:
     """Check one statistics file (and, with `previous_path`, against last year)."""
-    from drafter.checks import check as run_checks
+    from drafter.checking.checks import check as run_checks
     from drafter.formats import load_layout
-    from drafter.load import load_stats
+    from drafter.statistics.load import load_stats
 
     stats = load_stats(stats_path)
     previous = load_previous(previous_path, on_previous)
@@ -169,9 +169,9 @@ def check_statistics_data(
     """`check_statistics` of statistics already parsed (`parse_statistics_text`), and of last
     year's when `previous` is given (`load_previous`): the same contract, layout and checks,
     no file on disk."""
-    from drafter.checks import check as run_checks
+    from drafter.checking.checks import check as run_checks
     from drafter.formats import load_layout
-    from drafter.load import stats_from_data
+    from drafter.statistics.load import stats_from_data
 
     stats = stats_from_data(data, lines, name)
     layout = load_layout(stats.format)
@@ -251,9 +251,9 @@ def check_for_draft(
 ) -> DraftCheck:
     """Read and check the statistics for a draft, in `layout_id` (default: the layout the
     statistics name)."""
-    from drafter.checks import check as run_checks
+    from drafter.checking.checks import check as run_checks
     from drafter.formats import load_layout
-    from drafter.load import load_stats
+    from drafter.statistics.load import load_stats
 
     stats = load_stats(stats_path)
     previous = load_previous(previous_path, on_previous)
@@ -337,9 +337,9 @@ def draft_checked(
     its text. A check that is blocked gives a result blocked the same way, with no report."""
     if checked.blocked is not None:
         return _not_drafted(checked)
-    from drafter.draft import MISSING_DATE, draft_report
-    from drafter.findings import Severity
-    from drafter.verify import verify_report
+    from drafter.checking.findings import Severity
+    from drafter.drafting.draft import MISSING_DATE, draft_report
+    from drafter.verification.verify import verify_report
 
     report = draft_report(checked.stats, checked.layout, cover_letter=cover_letter, drafter=drafter)
     previous = _stats_of(checked.previous)
@@ -366,7 +366,7 @@ def _not_drafted(checked: DraftCheck) -> DraftResult:
 
 def offline_drafter(checked: DraftCheck) -> Drafter:
     """The drafter of `drafter draft --offline`: the offline drafter, no model."""
-    from drafter.draft import choose_drafter
+    from drafter.drafting.draft import choose_drafter
 
     drafter, _notice = choose_drafter(
         checked.stats, checked.layout, offline=True, previous=_stats_of(checked.previous)
@@ -484,10 +484,10 @@ def verify_document(
     format against the statistics; with `annotate`, also write a copy of the .docx with a
     comment per finding (the document itself is never changed)."""
     from drafter.formats import load_layout
-    from drafter.load import load_stats
     from drafter.read.document import read_document
-    from drafter.summary import part_summaries
-    from drafter.verify import verify_report
+    from drafter.statistics.load import load_stats
+    from drafter.verification.summary import part_summaries
+    from drafter.verification.verify import verify_report
 
     if annotate is not None:
         from drafter.files import check_writable
@@ -506,9 +506,9 @@ def verify_document(
     findings = verify_report(report, stats, layout, _stats_of(last_year), file=str(doc_path))
     parts = part_summaries(report, findings)
     if annotate is not None:
-        from drafter.annotate import annotate_docx
         from drafter.files import write_atomic
         from drafter.limits import MAX_DOCX_BYTES, read_bytes_limited
+        from drafter.verification.annotate import annotate_docx
 
         data = read_bytes_limited(doc_path, MAX_DOCX_BYTES, "报告文件")
         write_atomic(annotate, annotate_docx(data, findings, str(doc_path)), force=force)
@@ -579,16 +579,16 @@ def draft_with_model(
     cover_letter: bool = False,
     allow_errors: bool = False,
 ) -> ModelDraft:
-    """`draft_checked` with the configured model `model_id` (`drafter.models`), its narrative
-    parts drafted `workers` at a time and `on_part` told as each one starts, changes status
-    and ends (called from the drafting threads: it must be thread-safe). Every call goes
+    """`draft_checked` with the configured model `model_id` (`drafter.drafting.models`), its
+    narrative parts drafted `workers` at a time and `on_part` told as each one starts, changes
+    status and ends (called from the drafting threads: it must be thread-safe). Every call goes
     through the audit log, by part, as `drafter draft --model` does; `again` asks for fresh
     answers instead of the cached ones (`drafter redraft --again`). A part the model fails
     is drafted offline and marked, as on the command line. Raises InputError when the model
     is not configured or its key is not set."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from drafter.draft import choose_drafter, narrative_parts
+    from drafter.drafting.draft import choose_drafter, narrative_parts
     from drafter.report import OFFLINE
 
     if checked.blocked is not None:

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from drafter.checks import check
-from drafter.findings import Finding
-from drafter.load import stats_from_data
-from drafter.stats import APPLICANT_COLUMNS, Stats
+from drafter.checking.checks import check
+from drafter.checking.findings import Finding
+from drafter.statistics.load import stats_from_data
+from drafter.statistics.stats import APPLICANT_COLUMNS, Stats
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "quanzhou-kj-2023" / "stats.yaml"

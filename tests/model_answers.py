@@ -113,14 +113,19 @@ def marked_ranges(paragraph: Any) -> list[tuple[int, int]]:
 def run_case(case: Case, stub: StubServer, script: Script, home: Path) -> Result:
     from docx import Document
 
-    from drafter.draft import choose_drafter, draft_report, drafting_quantities, narrative_parts
+    from drafter.drafting.draft import (
+        choose_drafter,
+        draft_report,
+        drafting_quantities,
+        narrative_parts,
+    )
     from drafter.formats import load_layout
-    from drafter.load import load_stats
-    from drafter.quantities import fill
     from drafter.read.document import read_document
     from drafter.render.docx import render_docx
     from drafter.report import sentence_spans
-    from drafter.verify import verify_report
+    from drafter.statistics.load import load_stats
+    from drafter.statistics.quantities import fill
+    from drafter.verification.verify import verify_report
 
     stats = load_stats(case.stats)
     previous = load_stats(case.previous) if case.previous else None

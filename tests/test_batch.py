@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 
 from drafter.batch import NO_SOURCE_CODES, audit_report, audit_reports, report_files
 from drafter.cli import app
-from drafter.draft import draft_report
+from drafter.drafting.draft import draft_report
 from drafter.formats import load_layout
-from drafter.load import load_stats
 from drafter.render.docx import render_docx
 from drafter.render.html import render_html
+from drafter.statistics.load import load_stats
 
 runner = CliRunner()
 

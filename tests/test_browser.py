@@ -16,8 +16,8 @@ import openpyxl
 from conftest import SAMPLE
 
 from drafter.formats import load_layout
-from drafter.load import load_stats
-from drafter.workbook import workbook_bytes
+from drafter.statistics.load import load_stats
+from drafter.statistics.workbook import workbook_bytes
 
 expect = browser_support.require_playwright()
 server = browser_support.server  # the fixtures: `drafter serve`, headless Chromium, a page

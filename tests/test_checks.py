@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from conftest import base_data, codes, findings_for, load_data, row, set_in
 
-from drafter.checks import check, rulemaking_power
-from drafter.findings import CODES, Severity
-from drafter.stats import DocumentCounts, Stats
+from drafter.checking.checks import check, rulemaking_power
+from drafter.checking.findings import CODES, Severity
+from drafter.statistics.stats import DocumentCounts, Stats
 
 
 def test_base_report_is_clean(base):
@@ -528,9 +528,9 @@ def test_template_text_left_in_the_statistics_is_an_error(path, value):
 def test_statistics_still_all_zero_are_a_warning():
     data = base_data()
     assert "W-STATS-EMPTY" not in codes(findings_for(data))
-    from drafter.checks import check
-    from drafter.load import stats_from_data
-    from drafter.template import render_template
+    from drafter.checking.checks import check
+    from drafter.statistics.load import stats_from_data
+    from drafter.statistics.template import render_template
     from drafter.yamlsource import parse_yaml
 
     text = render_template("某某区统计局", 2024, "gov-info-disclosure-2021")

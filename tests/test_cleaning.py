@@ -9,10 +9,15 @@ import pytest
 import yaml
 from conftest import ROOT, SAMPLE
 
-from drafter.cleaning import clean_answer, debris_in, is_heading_repeat, normalise_placeholders
+from drafter.drafting.cleaning import (
+    clean_answer,
+    debris_in,
+    is_heading_repeat,
+    normalise_placeholders,
+)
 from drafter.formats import load_layout
-from drafter.load import load_stats
-from drafter.quantities import fill, quantities, year_on_year
+from drafter.statistics.load import load_stats
+from drafter.statistics.quantities import fill, quantities, year_on_year
 
 HEADING = "（三）政府信息管理方面"
 PATTERNS = yaml.safe_load(

@@ -10,10 +10,10 @@ import pytest
 from conftest import SAMPLE, base_data, dump_yaml
 from typer.testing import CliRunner
 
+from drafter.checking.findings import CODES
 from drafter.cli import app
 from drafter.errors import INPUT_CODES
-from drafter.findings import CODES
-from drafter.load import load_stats
+from drafter.statistics.load import load_stats
 
 runner = CliRunner()
 

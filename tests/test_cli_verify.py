@@ -13,9 +13,9 @@ from docx_edits import insert_tracked
 from typer.testing import CliRunner
 
 from drafter.cli import app
-from drafter.draft import draft_report
-from drafter.load import load_stats
+from drafter.drafting.draft import draft_report
 from drafter.render.docx import render_docx
+from drafter.statistics.load import load_stats
 
 runner = CliRunner()
 

@@ -8,11 +8,11 @@ import pytest
 from conftest import CONTACT, EXTRA_NOTES, PUBLICATION, SAMPLE, base_data, load_data
 from docx_edits import replace_text, set_table_cell
 
-from drafter.draft import draft_report
-from drafter.load import load_stats
+from drafter.drafting.draft import draft_report
 from drafter.read.document import read_document
 from drafter.render.docx import render_docx
-from drafter.verify import verify_report
+from drafter.statistics.load import load_stats
+from drafter.verification.verify import verify_report
 
 
 @pytest.fixture(scope="module")

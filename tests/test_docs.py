@@ -6,8 +6,8 @@ import re
 
 from conftest import ROOT
 
+from drafter.checking.findings import CODES
 from drafter.cli import app
-from drafter.findings import CODES
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -75,7 +75,7 @@ def test_a_bug_is_exit_3_with_an_id_and_a_log_file(tmp_path, monkeypatch):
     def broken(*_: object, **__: object) -> None:
         raise ZeroDivisionError("sk-very-secret-value-123 leaked into a message")
 
-    monkeypatch.setattr("drafter.checks.check", broken)
+    monkeypatch.setattr("drafter.checking.checks.check", broken)
     result = runner.invoke(cli.app, ["check", str(SAMPLE)])
     assert result.exit_code == 3
     lines = result.stderr.strip().splitlines()

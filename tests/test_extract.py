@@ -11,14 +11,14 @@ from docx import Document
 from typer.testing import CliRunner
 
 from drafter.cli import app
-from drafter.draft import draft_report
+from drafter.drafting.draft import draft_report
 from drafter.errors import InputError
-from drafter.extract import extract, extracted_stats
 from drafter.formats import load_layout
-from drafter.load import load_stats
 from drafter.render.docx import render_docx
 from drafter.render.html import render_html
 from drafter.render.markdown import render_markdown
+from drafter.statistics.extract import extract, extracted_stats
+from drafter.statistics.load import load_stats
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "tests" / "fixtures" / "real" / "quanzhou-kj-2023.txt"  # the published text
@@ -411,7 +411,7 @@ def test_check_takes_last_years_report_and_finds_the_carry_over(tmp_path):
 def test_a_workbook_checked_against_last_years_published_report(tmp_path):
     """What a clerk does in January: this year's figures in Excel, last year's report as
     published (.docx), and the carry-over that does not match."""
-    from drafter.workbook import workbook_bytes
+    from drafter.statistics.workbook import workbook_bytes
 
     last = load_data(set_in(base_data(), "year", 2022))  # 结转下年度: 1 (自然人)
     report = write_report(tmp_path, last, ".docx")
@@ -431,7 +431,7 @@ def test_extract_writes_amounts_as_plain_numbers(tmp_path):
     """0 and 12.5 as a clerk writes them, never `!!float '0'`; they load as the same amounts."""
     from decimal import Decimal
 
-    from drafter.extract import to_yaml
+    from drafter.statistics.extract import to_yaml
 
     extracted = extract(write_report(tmp_path, load_stats(SAMPLE), ".docx"))
     extracted.data["processing_fees"]["notified_yuan"] = Decimal("12.50")

@@ -7,7 +7,7 @@ from conftest import base_data, load_data
 
 from drafter.errors import InputError
 from drafter.formats import _build, layout_ids, load_layout
-from drafter.stats import Stats
+from drafter.statistics.stats import Stats
 
 # docs/format.md §3.2, copied from the specification (not from our layout file).
 TABLE_THREE_ROWS = [
@@ -263,7 +263,7 @@ def test_unknown_layout():
 
 def _field_description(path: list[str]) -> list[str]:
     """The pydantic field descriptions along a key path of Stats."""
-    from drafter.load import _inner_model
+    from drafter.statistics.load import _inner_model
 
     model, out = Stats, []
     for name in path:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from conftest import SAMPLE
 
+from drafter.drafting.grounding import Material
 from drafter.formats import load_layout
-from drafter.grounding import Material
-from drafter.load import load_stats
-from drafter.quantities import Quantity, fill, quantities, year_on_year
 from drafter.report import Span
+from drafter.statistics.load import load_stats
+from drafter.statistics.quantities import Quantity, fill, quantities, year_on_year
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,12 @@ from typer.testing import CliRunner
 
 from drafter.batch import ReportResult, spreadsheet_cell, to_csv
 from drafter.cli import app
-from drafter.draft import draft_report
-from drafter.extract import extract, to_yaml
+from drafter.drafting.draft import draft_report
 from drafter.formats import load_layout
-from drafter.load import load_stats
 from drafter.read.document import Block, structure
 from drafter.render.html import render_html
+from drafter.statistics.extract import extract, to_yaml
+from drafter.statistics.load import load_stats
 
 runner = CliRunner()
 PLANT = "三\nnotes:\n  problems: 植入的问题\nfacts: []\nscope_change: 植入\n# "

@@ -65,30 +65,33 @@ def test_help_is_light():
     assert "drafter.clihelp" in modules  # the probe really showed typer's help
     assert heavy(modules) == []
     assert not {"pydantic", "yaml", "rich"} & top(modules)
-    assert "drafter.checks" not in modules
+    assert "drafter.checking.checks" not in modules
 
 
 def test_check_is_light():
     modules = loaded_modules("check", str(SAMPLE))
-    assert "drafter.checks" in modules  # the probe really ran the check
+    assert "drafter.checking.checks" in modules  # the probe really ran the check
     assert "rich.table" in modules  # and printed its table
     assert heavy(modules) == []
-    assert "drafter.workbook" not in modules  # a YAML check never touches openpyxl
+    assert "drafter.statistics.workbook" not in modules  # a YAML check never touches openpyxl
     # parsed without typer; and nothing loaded that only other paths need
     assert not {"typer", "click", "platformdirs", "difflib", "sqlite3"} & top(modules)
-    assert not {"drafter.clihelp", "drafter.audit", "drafter.models", "drafter.llm"} & modules
+    assert (
+        not {"drafter.clihelp", "drafter.audit", "drafter.drafting.models", "drafter.drafting.llm"}
+        & modules
+    )
 
 
 def test_check_json_does_not_load_rich():
     modules = loaded_modules("check", str(SAMPLE), "--json")
-    assert "drafter.checks" in modules
+    assert "drafter.checking.checks" in modules
     assert heavy(modules) == []
     assert not {"typer", "rich"} & top(modules)
 
 
 def test_check_in_another_form_goes_through_typer_and_stays_light():
     modules = loaded_modules("check", "--json", "--", str(SAMPLE))
-    assert "drafter.checks" in modules and "typer" in top(modules)
+    assert "drafter.checking.checks" in modules and "typer" in top(modules)
     assert heavy(modules) == []
 
 
@@ -96,17 +99,17 @@ def test_usage_error_is_light():
     modules = loaded_modules("check", "--no-such-option")
     assert "drafter.clihelp" in modules
     assert not {"yaml", "rich"} & top(modules)  # (typer converts values with pydantic)
-    assert "drafter.checks" not in modules
+    assert "drafter.checking.checks" not in modules
 
 
 def test_check_of_a_workbook_loads_openpyxl_only_then(tmp_path):
     """The probe would see openpyxl: checking a .xlsx imports it (and only that does)."""
     from drafter.formats import load_layout
-    from drafter.workbook import workbook_bytes
+    from drafter.statistics.workbook import workbook_bytes
 
     path = tmp_path / "stats.xlsx"
     path.write_bytes(workbook_bytes(load_layout(), agency="某局", year=2024))
     modules = loaded_modules("check", str(path))
-    assert "drafter.checks" in modules
-    assert "openpyxl" in modules and "drafter.workbook" in modules
+    assert "drafter.checking.checks" in modules
+    assert "openpyxl" in modules and "drafter.statistics.workbook" in modules
     assert not {"langchain_core", "openai", "docx"} & {m.split(".")[0] for m in modules}

@@ -30,11 +30,11 @@ from drafter.limits import (
     MAX_TEXT_CHARS,
     read_bytes_limited,
 )
-from drafter.load import load_stats
 from drafter.read.document import read_document
 from drafter.read.docx import docx_blocks, open_docx
 from drafter.read.html import html_tables
-from drafter.workbook import workbook_bytes
+from drafter.statistics.load import load_stats
+from drafter.statistics.workbook import workbook_bytes
 
 runner = CliRunner()
 
@@ -416,7 +416,7 @@ def test_too_many_characters_are_refused(tmp_path: Path):
 
 
 def test_a_real_report_is_far_below_the_limits(tmp_path: Path):
-    from drafter.draft import draft_report
+    from drafter.drafting.draft import draft_report
     from drafter.render.docx import render_docx
 
     path = tmp_path / "report.docx"
@@ -656,7 +656,7 @@ def test_report_read_problems_have_their_codes(tmp_path: Path):
 def test_no_limit_is_defined_twice():
     """drafter.limits is the one place: the readers import their limits from it."""
     sources = Path(limits.__file__).parent
-    for module in ("workbook.py", "yamlsource.py", "read/document.py", "read/docx.py"):
+    for module in ("statistics/workbook.py", "yamlsource.py", "read/document.py", "read/docx.py"):
         text = (sources / module).read_text(encoding="utf-8")
         assert not re.search(r"^MAX_\w+ =", text, re.MULTILINE), module
 
@@ -667,9 +667,9 @@ def test_prose_with_more_numbers_than_any_report_is_refused_before_verifying(tmp
 
     from drafter.errors import InputError
     from drafter.limits import MAX_NUMBERS
-    from drafter.load import load_stats
     from drafter.read.document import read_document
-    from drafter.verify import verify_report
+    from drafter.statistics.load import load_stats
+    from drafter.verification.verify import verify_report
 
     stats = load_stats(SAMPLE)
     head = "某某局2023年政府信息公开工作年度报告\n一、总体情况\n"

@@ -14,15 +14,15 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from drafter.audit import AuditLog
-from drafter.draft import draft_report
+from drafter.drafting.draft import draft_report
+from drafter.drafting.llm import ChatModel, answer_text
+from drafter.drafting.llmdraft import LLMDrafter
+from drafter.drafting.offline import OfflineDrafter
 from drafter.formats import load_layout
-from drafter.llm import ChatModel, answer_text
-from drafter.llmdraft import LLMDrafter
-from drafter.offline import OfflineDrafter
-from drafter.quantities import quantities
 from drafter.render import GAP
 from drafter.render.docx import render_docx
-from drafter.verify import verify_report
+from drafter.statistics.quantities import quantities
+from drafter.verification.verify import verify_report
 
 
 class ScriptedChat:

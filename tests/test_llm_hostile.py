@@ -25,9 +25,9 @@ from typer.testing import CliRunner
 
 from drafter.audit import TEXT_LIMIT, AuditLog
 from drafter.cli import app
+from drafter.drafting.llm import ANSWER_LIMIT, ModelError, answer_text, openai_chat_model
+from drafter.drafting.models import ModelSpec, load_models, resolve_model
 from drafter.errors import InputError
-from drafter.llm import ANSWER_LIMIT, ModelError, answer_text, openai_chat_model
-from drafter.models import ModelSpec, load_models, resolve_model
 
 DEADLINE = 1.5
 SLACK = 5.0  # what a loaded machine may add to a deadline

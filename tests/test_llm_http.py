@@ -17,11 +17,11 @@ from typer.testing import CliRunner
 
 from drafter.audit import AuditLog
 from drafter.cli import app
-from drafter.draft import choose_drafter
+from drafter.drafting.draft import choose_drafter
+from drafter.drafting.llm import ModelError, openai_chat_model
+from drafter.drafting.models import ModelSpec
 from drafter.formats import load_layout
-from drafter.llm import ModelError, openai_chat_model
-from drafter.load import load_stats
-from drafter.models import ModelSpec
+from drafter.statistics.load import load_stats
 
 KEY = "sk-test-0123456789abcdef"
 MESSAGES = [
@@ -279,7 +279,7 @@ def test_models_lists_endpoints_and_never_a_key(stub, monkeypatch):
 
 
 def test_the_example_models_file_is_valid_when_uncommented(tmp_path):
-    from drafter.models import load_models
+    from drafter.drafting.models import load_models
 
     example = runner.invoke(app, ["models", "--example"])
     assert example.exit_code == 0
@@ -329,7 +329,7 @@ def test_a_bad_models_file_is_one_located_line(tmp_path, entry, message):
 
 
 def test_model_choice_precedence(stub, tmp_path, monkeypatch):
-    from drafter.models import resolve_model
+    from drafter.drafting.models import resolve_model
 
     write_models(
         models_path(),

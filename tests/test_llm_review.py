@@ -14,16 +14,16 @@ from docx import Document
 from docx_edits import replace_text
 from test_llm import ScriptedChat
 
-from drafter.draft import draft_report, drafting_quantities
+from drafter.drafting.draft import draft_report, drafting_quantities
+from drafter.drafting.llm import ChatModel
+from drafter.drafting.llmdraft import LLMDrafter
+from drafter.drafting.offline import OfflineDrafter
 from drafter.formats import load_layout
-from drafter.llm import ChatModel
-from drafter.llmdraft import LLMDrafter
-from drafter.load import load_stats
-from drafter.offline import OfflineDrafter
-from drafter.quantities import quantities
 from drafter.read.document import read_document
 from drafter.render.docx import render_docx
-from drafter.verify import verify_report
+from drafter.statistics.load import load_stats
+from drafter.statistics.quantities import quantities
+from drafter.verification.verify import verify_report
 
 MANAGEMENT = "（三）政府信息管理方面"
 SUPERVISION = "（五）监督保障方面"

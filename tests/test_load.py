@@ -10,7 +10,7 @@ import pytest
 from conftest import base_data, dump_yaml
 
 from drafter.errors import InputError
-from drafter.load import load_stats
+from drafter.statistics.load import load_stats
 
 
 def write(tmp_path: Path, text: str, name: str = "stats.yaml") -> Path:

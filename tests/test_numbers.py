@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drafter.numbers import approx_contains, find_numbers, parse_chinese, to_chinese
+from drafter.verification.numbers import approx_contains, find_numbers, parse_chinese, to_chinese
 
 
 def found(text: str) -> list[tuple[str, Decimal, str | None, str | None]]:

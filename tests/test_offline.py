@@ -9,13 +9,13 @@ from typing import get_args
 import pytest
 from conftest import SAMPLE, base_data, load_data, row, set_in
 
-from drafter.draft import draft_report
+from drafter.drafting.draft import draft_report
 from drafter.errors import InputError
 from drafter.formats import load_layout
-from drafter.load import load_stats
-from drafter.quantities import quantities
 from drafter.report import Paragraph, Report
-from drafter.stats import SectionId
+from drafter.statistics.load import load_stats
+from drafter.statistics.quantities import quantities
+from drafter.statistics.stats import SectionId
 
 # Numbers that are not statistics: years and dates of the period, the IPv6 protocol name.
 NOT_STATISTICS = re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|IPv6")
@@ -263,7 +263,7 @@ def test_every_processing_fee_case_reads_naturally(notices, notified, collected,
 )
 def test_how_the_agency_calls_itself(agency, self_name, expected):
     """profile.self_name when given; else from the ending of the name; else 本机关."""
-    from drafter.offline import self_name as called
+    from drafter.drafting.offline import self_name as called
 
     data = set_in(base_data(), "agency", agency)
     if self_name is not None:
@@ -517,7 +517,7 @@ def test_review_outcomes_singular_and_plural(review: dict, expected: str):
 
 @pytest.mark.parametrize("path", REAL, ids=_name)
 def test_verify_finds_nothing_but_the_gaps_in_the_drafts(path: Path):
-    from drafter.verify import verify_report
+    from drafter.verification.verify import verify_report
 
     stats = load_stats(path)
     report = draft_report(stats)

@@ -80,7 +80,7 @@ def test_installed_wheel_finds_its_layouts_from_another_directory(wheel: Path, t
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(target)}
     code = (
-        "import drafter.resources as r, drafter.formats as f, drafter.load as l, drafter.draft as d;"
+        "import drafter.resources as r, drafter.formats as f, drafter.statistics.load as l, drafter.drafting.draft as d;"
         "print(r.structured_dir()); print(f.load_layout().sections[0].heading);"
         f"print(d.draft_report(l.load_stats({str(SAMPLE)!r})).sections[0].subsections[1].heading)"
     )

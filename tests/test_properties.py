@@ -8,9 +8,9 @@ from conftest import OUTCOME_PATHS, load_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drafter.checks import check
-from drafter.findings import Finding, Severity
-from drafter.stats import APPLICANT_COLUMNS, REVIEW_COLUMNS, TOTAL
+from drafter.checking.checks import check
+from drafter.checking.findings import Finding, Severity
+from drafter.statistics.stats import APPLICANT_COLUMNS, REVIEW_COLUMNS, TOTAL
 
 small = st.integers(min_value=0, max_value=60)
 
@@ -159,7 +159,7 @@ def test_the_offline_drafter_handles_any_consistent_statistics(
     sentence states a zero as a count ("收到0件")."""
     import re
 
-    from drafter.draft import draft_report
+    from drafter.drafting.draft import draft_report
 
     if zero_applications:
         for name in ("new_received", "carried_over", "carried_forward"):

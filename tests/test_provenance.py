@@ -1,4 +1,4 @@
-"""Every number of a draft's prose marked by its provenance (drafter.provenance)."""
+"""Every number of a draft's prose marked by its provenance (drafter.verification.provenance)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from drafter.findings import Severity
-from drafter.numbers import find_numbers
-from drafter.provenance import Mark, PartMarks, marks_html, number_marks
+from drafter.checking.findings import Severity
 from drafter.report import EDITOR, Paragraph
-from drafter.verify import verify_report
+from drafter.verification.numbers import find_numbers
+from drafter.verification.provenance import Mark, PartMarks, marks_html, number_marks
+from drafter.verification.verify import verify_report
 from drafter.workflows import DraftResult, is_gap, prepare_draft
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,16 +8,16 @@ import pytest
 from conftest import SAMPLE, distinct_data, load_data
 from docx_edits import delete_tracked, insert_tracked
 
-from drafter.draft import draft_report
+from drafter.drafting.draft import draft_report
 from drafter.errors import InputError
 from drafter.formats import load_layout
-from drafter.load import load_stats
-from drafter.quantities import format_number
 from drafter.read.document import read_document
 from drafter.read.tables import read_values
 from drafter.render.docx import render_docx
 from drafter.render.html import render_html
 from drafter.render.markdown import render_markdown
+from drafter.statistics.load import load_stats
+from drafter.statistics.quantities import format_number
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +149,7 @@ def test_xml_entities_are_not_expanded(tmp_path: Path, sample_docx: bytes):
 def test_the_skipped_cover_letter_is_said_by_verify(tmp_path: Path, sample_docx: bytes):
     """The 报送函 in front is not verified, and verify says so (A-DOC-FRONT-SKIPPED); the
     report without one gets no such finding."""
-    from drafter.verify import verify_report
+    from drafter.verification.verify import verify_report
 
     stats = load_stats(SAMPLE)
     path = tmp_path / "r.docx"

@@ -5,8 +5,8 @@ what a pattern's quantifiers accept, and Python's `re` backtracks: `[A-Za-z0-9-]
 searched over a run of letters scans the run to its end from every position (a 77 KB page
 took 50 s in `verify`). The inventory of patterns and the hostile inputs are those of
 benchmarks/hostile/regex.py, which times them: the patterns of numbers.yaml (each alone, and
-the alternation drafter/numbers.py builds), the compiled patterns the modules hold (globals,
-and what their cached factories return) and the literal patterns written inline. They are
+the alternation drafter/verification/numbers.py builds), the compiled patterns the modules hold
+(globals, and what their cached factories return) and the literal patterns written inline. They are
 found, not listed: a new pattern is checked without touching this file.
 
 These are scaling assertions, not time budgets: a pattern's time on 100,000 characters of
@@ -48,7 +48,7 @@ ENTRIES = HOSTILE.inventory()
 
 # Patterns left out, and why they are linear where the code runs them.
 EXEMPT = {
-    "drafter.verify:_LABEL_NOISE": "run only up to a label's last closing parenthesis, where "
+    "drafter.verification.verify:_LABEL_NOISE": "run only up to a label's last closing parenthesis, where "
     "every opening one finds its close (verify._label_core); and on the statistics' labels",
 }
 
@@ -60,17 +60,26 @@ OUTSIDE: dict[str, str] = {}
 # (a new one fails test_patterns_built_at_run_time_are_known: expose it through a cached
 # factory of no arguments, which the inventory calls, or add it here with its reason).
 BUILT_AT_RUN_TIME = {
-    ("drafter/numbers.py", "skip_regex_of"): "numbers._skip_regex(), in the inventory",
-    ("drafter/numbers.py", "_number_regex"): "a cached factory, in the inventory",
-    ("drafter/wording.py", "number_at_end"): "a cached factory, in the inventory",
-    ("drafter/wording.py", "_number_at_end_reversed"): "a cached factory, in the inventory",
-    ("drafter/grounding.py", "_reference"): "a cached factory, in the inventory",
-    ("drafter/grounding.py", "_contains"): "one escaped word between lookarounds",
-    ("drafter/cleaning.py", "_patterns"): "a cached factory, in the inventory",
-    ("drafter/cleaning.py", "_unit_after_placeholder"): "a cached factory, in the inventory",
-    ("drafter/llm.py", "_without_closed_blocks"): "one closing tag of a fixed name, searched "
+    ("drafter/verification/numbers.py", "skip_regex_of"): "numbers._skip_regex(), in the inventory",
+    ("drafter/verification/numbers.py", "_number_regex"): "a cached factory, in the inventory",
+    ("drafter/verification/wording.py", "number_at_end"): "a cached factory, in the inventory",
+    (
+        "drafter/verification/wording.py",
+        "_number_at_end_reversed",
+    ): "a cached factory, in the inventory",
+    ("drafter/drafting/grounding.py", "_reference"): "a cached factory, in the inventory",
+    ("drafter/drafting/grounding.py", "_contains"): "one escaped word between lookarounds",
+    ("drafter/drafting/cleaning.py", "_patterns"): "a cached factory, in the inventory",
+    (
+        "drafter/drafting/cleaning.py",
+        "_unit_after_placeholder",
+    ): "a cached factory, in the inventory",
+    (
+        "drafter/drafting/llm.py",
+        "_without_closed_blocks",
+    ): "one closing tag of a fixed name, searched "
     "forward from its opening tag; the text searched is consumed",
-    ("drafter/cleaning.py", "normalise_placeholders"): "an alternation of escaped names "
+    ("drafter/drafting/cleaning.py", "normalise_placeholders"): "an alternation of escaped names "
     "between lookarounds (the statistics' quantities)",
 }
 
@@ -87,19 +96,19 @@ def test_the_inventory_covers_numbers_yaml_and_the_patterns_the_modules_build():
     data = yaml.safe_load((ROOT / "structured/reference/numbers.yaml").read_text("utf-8"))
     assert {f"numbers.yaml:{item['name']}" for item in data["not_statistics"]} <= names
     for built in (
-        "drafter.numbers:_skip_regex()",
-        "drafter.numbers:_number_regex()",
-        "drafter.wording:number_at_end()",
-        "drafter.verify:_none_claims()[0][0]",
-        "drafter.grounding:_reference()['generic']",
-        "drafter.cleaning:_patterns()['citation']",
+        "drafter.verification.numbers:_skip_regex()",
+        "drafter.verification.numbers:_number_regex()",
+        "drafter.verification.wording:number_at_end()",
+        "drafter.verification.verify:_none_claims()[0][0]",
+        "drafter.drafting.grounding:_reference()['generic']",
+        "drafter.drafting.cleaning:_patterns()['citation']",
     ):
         assert built in names
     assert len(ENTRIES) > 100
     # a pattern the code only matches at one position is timed that way, not at every one
     methods = {e.name: e.method for e in ENTRIES}
-    assert methods["drafter.wording:CARRIED_INCLUDED"] == "match"
-    assert methods["drafter.verify:_SUM_WORD"] == "finditer"
+    assert methods["drafter.verification.wording:CARRIED_INCLUDED"] == "match"
+    assert methods["drafter.verification.verify:_SUM_WORD"] == "finditer"
     assert set(EXEMPT) <= names
 
 
@@ -153,7 +162,7 @@ def test_other_stages_read_hostile_prose_in_linear_time(stage):
 
 
 def test_a_numeral_run_of_nested_ten_thousands_is_no_number_and_no_crash():
-    from drafter.numbers import find_numbers
+    from drafter.verification.numbers import find_numbers
 
     assert find_numbers("收到" + "一万" * 5_000 + "件") == []
     assert find_numbers("收到" + "1" + "0" * 50_000 + "件")[0].unit == "件"

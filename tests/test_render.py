@@ -12,9 +12,8 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING
 from docx.oxml.ns import qn
 
-from drafter.draft import MISSING_DATE, draft_report
+from drafter.drafting.draft import MISSING_DATE, draft_report
 from drafter.formats import load_layout
-from drafter.load import load_stats
 from drafter.read.docx import docx_blocks, docx_tables
 from drafter.read.html import html_blocks, html_tables
 from drafter.read.markdown import markdown_blocks
@@ -23,7 +22,8 @@ from drafter.render import GAP, gap_spans
 from drafter.render.docx import render_docx
 from drafter.render.html import render_html
 from drafter.render.markdown import render_markdown
-from drafter.stats import Stats
+from drafter.statistics.load import load_stats
+from drafter.statistics.stats import Stats
 
 LAYOUTS = ["gov-info-disclosure-2021", "gov-info-disclosure-2021-seven-part"]
 
@@ -40,7 +40,7 @@ def rendered(request):
 
 
 def _expected(stats: Stats, key: str) -> str:
-    from drafter.quantities import format_number
+    from drafter.statistics.quantities import format_number
 
     value = stats.value(key)
     return "" if value is None else format_number(value)

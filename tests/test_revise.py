@@ -11,12 +11,9 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from drafter.audit import AuditLog
-from drafter.errors import InputError
-from drafter.formats import load_layout
-from drafter.llm import ChatModel, ModelError
-from drafter.models import ModelSpec, resolve_model
-from drafter.quantities import Quantity
-from drafter.revise import (
+from drafter.drafting.llm import ChatModel, ModelError
+from drafter.drafting.models import ModelSpec, resolve_model
+from drafter.drafting.revise import (
     HISTORY_TURNS,
     INSTRUCTION_LIMIT,
     NO_MODEL,
@@ -25,6 +22,9 @@ from drafter.revise import (
     diff,
     propose_revision,
 )
+from drafter.errors import InputError
+from drafter.formats import load_layout
+from drafter.statistics.quantities import Quantity
 
 PART = "overall.requests"
 CURRENT = "本年度共收到政府信息公开申请3件。我局依法依规办理。"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SAMPLE
 
-from drafter.checks import check
-from drafter.load import load_stats
+from drafter.checking.checks import check
+from drafter.statistics.load import load_stats
 
 
 def test_sample_loads_with_every_narrative_number_as_a_fact():

@@ -6,7 +6,7 @@ import json
 
 from conftest import ROOT, SAMPLE
 
-from drafter.schema import stats_json_schema, stats_json_schema_text
+from drafter.statistics.schema import stats_json_schema, stats_json_schema_text
 
 SCHEMA_FILE = ROOT / "structured" / "stats.schema.json"
 

@@ -19,9 +19,9 @@ import yaml
 from conftest import ROOT, SAMPLE
 from pydantic import BaseModel
 
+from drafter.checking.findings import CODES
 from drafter.errors import INPUT_CODES
-from drafter.findings import CODES
-from drafter.stats import Stats
+from drafter.statistics.stats import Stats
 
 DOCS = ROOT / "docs"
 FORMAT_DOC = DOCS / "format.md"
@@ -276,7 +276,7 @@ def test_a_key_left_out_of_the_statistics_document_is_found():
 
 
 def test_the_complete_example_is_the_sample_and_it_loads():
-    from drafter.load import load_stats
+    from drafter.statistics.load import load_stats
 
     block = _read(STATS_DOC).split("<!-- sample-start -->")[1].split("<!-- sample-end -->")[0]
     example = block.strip().removeprefix("```yaml").removesuffix("```").strip()

@@ -1,16 +1,16 @@
-"""Numbers in prose against the statistics: each outcome of drafter/verify.py."""
+"""Numbers in prose against the statistics: each outcome of drafter/verification/verify.py."""
 
 from __future__ import annotations
 
 import pytest
 from conftest import SAMPLE, base_data, load_data, set_in
 
-from drafter.draft import draft_report
-from drafter.findings import Location, Severity
+from drafter.checking.findings import Location, Severity
+from drafter.drafting.draft import draft_report
 from drafter.formats import load_layout
-from drafter.load import load_stats
-from drafter.quantities import quantities
-from drafter.verify import Verifier, verify_report
+from drafter.statistics.load import load_stats
+from drafter.statistics.quantities import quantities
+from drafter.verification.verify import Verifier, verify_report
 
 
 def facts(*items):

@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLE, load_data
 
-from drafter.draft import draft_report
-from drafter.findings import Location, Severity
+from drafter.checking.findings import Location, Severity
+from drafter.drafting.draft import draft_report
 from drafter.formats import load_layout
-from drafter.load import load_stats
-from drafter.quantities import quantities
 from drafter.read.document import read_document
 from drafter.render.markdown import render_markdown
-from drafter.verify import Verifier, verify_report
+from drafter.statistics.load import load_stats
+from drafter.statistics.quantities import quantities
+from drafter.verification.verify import Verifier, verify_report
 
 SEED = Path(__file__).parent / "fixtures" / "real" / "quanzhou-kj-2023.txt"
 

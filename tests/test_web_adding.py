@@ -45,8 +45,8 @@ def test_adding_again_keeps_what_the_user_changed(workspace) -> None:
 
 def test_a_workbook_is_stored_as_its_statistics_yaml(workspace, tmp_path: Path) -> None:
     from drafter.formats import load_layout
-    from drafter.load import load_stats
-    from drafter.workbook import workbook_bytes
+    from drafter.statistics.load import load_stats
+    from drafter.statistics.workbook import workbook_bytes
 
     stats = load_stats(SAMPLES[-1])
     book = tmp_path / "统计.xlsx"

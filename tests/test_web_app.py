@@ -18,9 +18,9 @@ from hostile_corpus import bomb
 
 from drafter.errors import InputError
 from drafter.formats import load_layout
-from drafter.load import load_stats
+from drafter.statistics.load import load_stats
+from drafter.statistics.workbook import workbook_bytes
 from drafter.web.app import MAX_BODY_BYTES, bind_refusal, create_app
-from drafter.workbook import workbook_bytes
 from drafter.workspace import Workspace
 
 MB = 2**20

@@ -21,7 +21,7 @@ from stub_openai import Reply
 from test_web_draft import drafted, edit, number_span, part_text
 
 from drafter.audit import AuditLog
-from drafter.llm import ChatModel
+from drafter.drafting.llm import ChatModel
 from drafter.web.app import create_app
 from drafter.web.pages import chat as chat_page
 from drafter.workspace import DB_NAME, MIGRATIONS, Workspace

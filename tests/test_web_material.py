@@ -21,7 +21,7 @@ from conftest import csrf_token as token
 from fastapi.testclient import TestClient
 from hostile_corpus import bomb
 
-from drafter.draft import narrative_parts
+from drafter.drafting.draft import narrative_parts
 from drafter.formats import layout_ids, load_layout
 from drafter.web.pages.material import (
     MAX_SUMMARY_PARAGRAPHS,

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from stub_openai import Reply, StubServer, drafting_answer
 
 from drafter.audit import AuditLog
-from drafter.draft import narrative_parts
+from drafter.drafting.draft import narrative_parts
 from drafter.formats import load_layout
 
 HONGJIANG = ROOT / "samples" / "hongjiang-yuanjianglu-2023" / "stats.yaml"  # no errors

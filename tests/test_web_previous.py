@@ -139,8 +139,8 @@ def test_last_years_published_report_as_docx(client: TestClient, tmp_path: Path)
 
 def test_a_workbook_of_last_year(client: TestClient):
     from drafter.formats import load_layout
-    from drafter.load import stats_from_data
-    from drafter.workbook import workbook_bytes
+    from drafter.statistics.load import stats_from_data
+    from drafter.statistics.workbook import workbook_bytes
 
     stats = stats_from_data(last_year(**MISMATCH), {}, "stats.yaml")
     content = workbook_bytes(load_layout(stats.format), stats)

@@ -1,4 +1,4 @@
-"""The Excel workbook as a second form of the statistics file (drafter.workbook)."""
+"""The Excel workbook as a second form of the statistics file (drafter.statistics.workbook)."""
 
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from typer.testing import CliRunner
 
-from drafter.checks import check
+from drafter.checking.checks import check
+from drafter.checking.findings import Location
 from drafter.cli import app
 from drafter.errors import InputError
-from drafter.findings import Location
 from drafter.formats import load_layout
-from drafter.load import load_stats, stats_from_data
-from drafter.stats import Stats
-from drafter.workbook import TOP, read_workbook, sheet_name, workbook_bytes
+from drafter.statistics.load import load_stats, stats_from_data
+from drafter.statistics.stats import Stats
+from drafter.statistics.workbook import TOP, read_workbook, sheet_name, workbook_bytes
 
 runner = CliRunner()
 LAYOUTS = ["gov-info-disclosure-2021", "gov-info-disclosure-2021-seven-part"]
@@ -977,7 +977,7 @@ def test_xml_entities_are_refused(tmp_path: Path):
 
 def test_defusedxml_refuses_entities_that_pass_the_scan(tmp_path: Path, monkeypatch):
     """Without drafter's own scan, openpyxl (through defusedxml) still refuses the entity."""
-    import drafter.workbook as workbook
+    import drafter.statistics.workbook as workbook
 
     path = _with_entity(tmp_path)
     monkeypatch.setattr(workbook, "check_workbook_zip", lambda data, name: None)

@@ -115,11 +115,11 @@ def random_stats(rng: random.Random, index: int) -> dict[str, Any]:
 def generate(folder: Path, count: int, seed: int = 2024) -> None:
     import yaml
 
-    from drafter.draft import draft_report
+    from drafter.drafting.draft import draft_report
     from drafter.formats import load_layout
-    from drafter.load import stats_from_data
     from drafter.render.docx import render_docx
     from drafter.render.html import render_html
+    from drafter.statistics.load import stats_from_data
 
     rng = random.Random(seed)
     sample = yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))

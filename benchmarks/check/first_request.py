@@ -49,13 +49,13 @@ BACKGROUND = {
     "": "",
     "from the start": IMPORT_SDK + "threading.Thread(target=import_sdk, daemon=True).start()",
     "after loading": IMPORT_SDK
-    + """import drafter.load
-load_stats = drafter.load.load_stats
+    + """import drafter.statistics.load
+load_stats = drafter.statistics.load.load_stats
 def loaded_then_import(*args, **kwargs):
     stats = load_stats(*args, **kwargs)
     threading.Thread(target=import_sdk, daemon=True).start()
     return stats
-drafter.load.load_stats = loaded_then_import""",
+drafter.statistics.load.load_stats = loaded_then_import""",
 }
 
 

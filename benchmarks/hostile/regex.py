@@ -26,8 +26,8 @@ when the next doubling of the size would take over `--cap` seconds, the time is 
 at the growth of the last doubling (marked ≈).
 
 The inventory is found, not listed: the patterns of `structured/reference/numbers.yaml`
-(each alone, and the alternation drafter/numbers.py builds of them), every compiled pattern a
-module of drafter holds (module globals, and what its cached factories of no arguments
+(each alone, and the alternation drafter/verification/numbers.py builds of them), every compiled
+pattern a module of drafter holds (module globals, and what its cached factories of no arguments
 return), and every literal pattern written inline (`re.sub(r"…", …)`), found in the source.
 A new pattern is covered without touching this file; tests/test_regex_linear.py asserts on
 the same inventory that each pattern's time grows linearly (10,000 → 100,000 characters).
@@ -42,10 +42,10 @@ Issue 11, seconds on 100,000 characters (≈ extrapolated), before (commit e68f3
     numbers.yaml 域名 (a run of letters)                  ≈   350     → 0.005
     numbers.yaml 阅读量级, 部分数, 法定期限 (numerals)    ≈   560–740 → < 0.02
     numbers.yaml 令号, 标明的电话, 邮政编码 (\\s* \\s*)     ≈   100–400 → < 0.01
-    drafter.numbers:_skip_regex() (all of numbers.yaml)   ≈ 2,750     → 0.22
-    drafter.numbers:_number_regex() (spaces)              ≈   825     → 0.04
-    drafter.wording:number_at_end() (\\s* four times)      ≈ 10^11     → 0.01
-    drafter.cleaning:_HEADING, _SPACES                    ≈ 10^7, 560 → < 0.01
+    drafter.verification.numbers:_skip_regex() (all of numbers.yaml)  ≈ 2,750     → 0.22
+    drafter.verification.numbers:_number_regex() (spaces)             ≈   825     → 0.04
+    drafter.verification.wording:number_at_end() (\\s* four times)     ≈ 10^11     → 0.01
+    drafter.drafting.cleaning:_HEADING, _SPACES                       ≈ 10^7, 560 → < 0.01
     verify, one sentence "共受理申请5件、"×12,500          ≈ 9,800     → 2.3
     verify, "1、"×50,000                                   ≈ 1,440     → 12.8
     verify, find_numbers, grounding, draft on "一万"×n     crash (RecursionError) → 0.2
@@ -82,20 +82,20 @@ import yaml  # noqa: E402
 # The modules whose patterns read document text (a published page, a clerk's .docx, a
 # model's answer, the staff's notes), and the ones they read it with.
 MODULES = (
-    "drafter.numbers",
-    "drafter.wording",
-    "drafter.verify",
-    "drafter.grounding",
-    "drafter.docrules",
-    "drafter.cleaning",
-    "drafter.extract",
-    "drafter.annotate",
-    "drafter.quantities",
-    "drafter.summary",
+    "drafter.verification.numbers",
+    "drafter.verification.wording",
+    "drafter.verification.verify",
+    "drafter.drafting.grounding",
+    "drafter.verification.docrules",
+    "drafter.drafting.cleaning",
+    "drafter.statistics.extract",
+    "drafter.verification.annotate",
+    "drafter.statistics.quantities",
+    "drafter.verification.summary",
     "drafter.report",
-    "drafter.offline",
+    "drafter.drafting.offline",
     "drafter.docprops",
-    "drafter.llm",
+    "drafter.drafting.llm",
     "drafter.read.document",
     "drafter.read.docx",
     "drafter.read.html",
@@ -119,7 +119,9 @@ CAP = 5.0  # seconds a run may take before the time is extrapolated
 class Entry:
     """One pattern that runs on document text, where it comes from and how it is run."""
 
-    name: str  # numbers.yaml:域名, drafter.verify:_SUM_WORD, drafter/docrules.py:51 in _title
+    # numbers.yaml:域名, drafter.verification.verify:_SUM_WORD, drafter/verification/docrules.py:51
+    # in _title
+    name: str
     pattern: re.Pattern[str]
     method: str = "finditer"  # or "match", for a pattern the code only matches at a position
 
@@ -162,17 +164,17 @@ def yaml_entries(path: Path) -> list[Entry]:
 
 
 def combined_entries(numbers_yaml: Path | None = None) -> list[Entry]:
-    """The patterns drafter/numbers.py builds: the alternation of every `not_statistics`
-    pattern and phrase, and the number finder."""
-    from drafter import numbers
+    """The patterns drafter/verification/numbers.py builds: the alternation of every
+    `not_statistics` pattern and phrase, and the number finder."""
+    from drafter.verification import numbers
 
     if numbers_yaml is None:
         skip = numbers._skip_regex()
     else:
         skip = numbers.skip_regex_of(yaml.safe_load(numbers_yaml.read_text(encoding="utf-8")))
     return [
-        Entry("drafter.numbers:_skip_regex()", skip),
-        Entry("drafter.numbers:_number_regex()", numbers._number_regex()),
+        Entry("drafter.verification.numbers:_skip_regex()", skip),
+        Entry("drafter.verification.numbers:_number_regex()", numbers._number_regex()),
     ]
 
 
@@ -617,8 +619,8 @@ PROSE = (
 @functools.cache
 def _sample() -> tuple[Any, Any, Any]:
     from drafter.formats import load_layout
-    from drafter.load import load_stats
-    from drafter.quantities import quantities
+    from drafter.statistics.load import load_stats
+    from drafter.statistics.quantities import quantities
 
     stats = load_stats(SAMPLE)
     layout = load_layout(stats.format)
@@ -627,50 +629,50 @@ def _sample() -> tuple[Any, Any, Any]:
 
 @functools.cache
 def _verifier() -> Any:
-    from drafter.verify import Verifier
+    from drafter.verification.verify import Verifier
 
     return Verifier(*_sample())
 
 
 def verify_paragraph(text: str) -> object:
     """The verifier's check of one paragraph, as `drafter verify` runs it on each."""
-    from drafter.findings import Location
+    from drafter.checking.findings import Location
 
     return _verifier().paragraph(text, Location(section="（二）依申请公开", paragraph=1))
 
 
 def find_numbers(text: str) -> object:
-    from drafter.numbers import find_numbers
+    from drafter.verification.numbers import find_numbers
 
     return find_numbers(text)
 
 
 def clean_answer(text: str) -> object:
-    """A model's answer cleaned, and its debris found (drafter/cleaning.py)."""
-    from drafter.cleaning import clean_answer, debris_in
+    """A model's answer cleaned, and its debris found (drafter/drafting/cleaning.py)."""
+    from drafter.drafting.cleaning import clean_answer, debris_in
 
     return clean_answer(text, "（二）依申请公开情况", {}), debris_in(text)
 
 
 @functools.cache
 def _material() -> Any:
-    from drafter.grounding import Material
+    from drafter.drafting.grounding import Material
 
     stats, layout, quantities = _sample()
     return Material(stats, quantities, layout)
 
 
 def grounding(text: str) -> object:
-    """The claims of a model's sentence against the material (drafter/grounding.py)."""
+    """The claims of a model's sentence against the material (drafter/drafting/grounding.py)."""
     return _material().check(text)
 
 
 def draft_with_note(text: str) -> object:
     """An offline draft whose staff notes are `text` (spread over the parts, as much in each
     as a statistics file may hold), checked as `drafter draft` checks it."""
-    from drafter.draft import draft_report, narrative_parts
-    from drafter.load import stats_from_data
-    from drafter.verify import verify_report
+    from drafter.drafting.draft import draft_report, narrative_parts
+    from drafter.statistics.load import stats_from_data
+    from drafter.verification.verify import verify_report
 
     stats, layout, _ = _sample()
     try:

@@ -46,8 +46,8 @@ sys.path.insert(0, str(HERE))
 import yaml  # noqa: E402
 from run import EMPTY, _decimals, _stats, _verifier, group_part_mutants, mutants  # noqa: E402
 
-from drafter.findings import Finding, Location, Severity  # noqa: E402
-from drafter.verify import Verifier  # noqa: E402
+from drafter.checking.findings import Finding, Location, Severity  # noqa: E402
+from drafter.verification.verify import Verifier  # noqa: E402
 
 CONTRADICTIONS = ("E-NUM-MISMATCH", "E-NUM-APPROX", "E-NUM-PERCENT", "E-NUM-UNIT")
 

@@ -39,14 +39,14 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from drafter.draft import draft_report  # noqa: E402
-from drafter.findings import Location, Severity  # noqa: E402
+from drafter.checking.findings import Location, Severity  # noqa: E402
+from drafter.drafting.draft import draft_report  # noqa: E402
 from drafter.formats import load_layout  # noqa: E402
-from drafter.load import load_stats, stats_from_data  # noqa: E402
-from drafter.numbers import find_numbers, to_chinese  # noqa: E402
-from drafter.quantities import quantities  # noqa: E402
-from drafter.stats import APPLICANT_COLUMNS, Stats  # noqa: E402
-from drafter.verify import Verifier  # noqa: E402
+from drafter.statistics.load import load_stats, stats_from_data  # noqa: E402
+from drafter.statistics.quantities import quantities  # noqa: E402
+from drafter.statistics.stats import APPLICANT_COLUMNS, Stats  # noqa: E402
+from drafter.verification.numbers import find_numbers, to_chinese  # noqa: E402
+from drafter.verification.verify import Verifier  # noqa: E402
 
 SAMPLE = ROOT / "samples" / "quanzhou-kj-2023" / "stats.yaml"
 OUTCOMES = load_layout("gov-info-disclosure-2021").outcome_paths()
@@ -300,7 +300,7 @@ def tracked_insertion_cases(stats: Stats, rng: random.Random) -> tuple[int, int]
 
     from drafter.read.document import read_document
     from drafter.render.docx import render_docx
-    from drafter.verify import verify_report
+    from drafter.verification.verify import verify_report
 
     report = draft_report(stats)
     base = render_docx(report)

@@ -156,7 +156,7 @@ PREVIOUS_SHOWN = "上年数据"  # the name last year's statistics are located b
 def stored_previous(content: bytes) -> Any:
     """Last year's statistics as stored (statistics YAML), read as `load_previous` reads a
     statistics file; None for an empty version (removed). Raises InputError."""
-    from drafter.load import stats_from_data
+    from drafter.statistics.load import stats_from_data
     from drafter.workflows import PreviousYear, parse_statistics_text
 
     if not content:
@@ -228,8 +228,8 @@ def paragraph_texts(text: str) -> list[str]:
 def apply_part_texts(report: Any, texts: dict[str, list[str]]) -> None:
     """Give each part of `report` its stored paragraphs: a paragraph whose text is one the
     drafter wrote in that part keeps the drafter's record, any other is the editor's."""
-    from drafter.provenance import PREAMBLE
     from drafter.report import EDITOR, Paragraph
+    from drafter.verification.provenance import PREAMBLE
 
     def replaced(blocks: list[Any], wanted: list[str]) -> list[Any]:
         drafted = {b.text: b for b in blocks if isinstance(b, Paragraph)}
@@ -448,7 +448,7 @@ class Site:
     def configured_models() -> tuple[list[str], str | None]:
         """The ids and model names of the configured models (never a URL or a key), and why
         the configuration could not be read, if it could not."""
-        from drafter.models import env_model, load_models
+        from drafter.drafting.models import env_model, load_models
 
         try:
             specs, _default = load_models()
@@ -517,8 +517,9 @@ class Site:
 
 
 def marked_context(view: DraftView) -> dict[str, Any]:
-    """Every part of the draft of `view` with its numbers marked (drafter.provenance)."""
-    from drafter.provenance import marks_html, number_marks
+    """Every part of the draft of `view` with its numbers marked
+    (drafter.verification.provenance)."""
+    from drafter.verification.provenance import marks_html, number_marks
 
     assert view.checked.result is not None
     parts = number_marks(view.document, view.checked.result.stats, view.checked.result.layout)

@@ -1,9 +1,9 @@
 """起草 · 对话修改: beside each narrative part, a chat panel (issue 13, item 6).
 
 The editor types an instruction ("压缩到200字"); the library's
-`drafter.revise.propose_revision` has the configured model rewrite the part from its current
-text and verifies the proposal; the panel shows it as a diff against the current text with the
-verification, to accept (a versioned save of the part's text, stale base → 409, as the part's
+`drafter.drafting.revise.propose_revision` has the configured model rewrite the part from its
+current text and verifies the proposal; the panel shows it as a diff against the current text with
+the verification, to accept (a versioned save of the part's text, stale base → 409, as the part's
 own editor saves), to take into the editor, or to reject.
 
 The conversation of a part is a versioned JSON document of the workspace (kind "chat", named
@@ -51,7 +51,7 @@ def configured_model() -> Any:
     """The model the panel revises with: the default one of `drafter models` (the
     environment's DRAFTER_BASE_URL/DRAFTER_MODEL, else the models file's default), or None.
     InputError when the configuration cannot be read. Tests put a fake chat model here."""
-    from drafter.models import resolve_model
+    from drafter.drafting.models import resolve_model
 
     return resolve_model(None)
 
@@ -101,7 +101,7 @@ def register(app: FastAPI, site: Site) -> None:
     def narrative(view: DraftView, part_id: str) -> dict[str, Any]:
         """The part of the marked draft, 404 when the draft has no such part or it is not
         one the model writes (the 前言, the tables)."""
-        from drafter.draft import narrative_parts
+        from drafter.drafting.draft import narrative_parts
 
         part = site.part_of(site.draft_context(view), part_id)
         assert view.checked.result is not None
@@ -159,8 +159,8 @@ def register(app: FastAPI, site: Site) -> None:
         return await run_in_threadpool(ask_with, request, report_id, part_id, form)
 
     def ask_with(request: Request, report_id: int, part_id: str, form: Any) -> HTMLResponse:
-        from drafter.llm import ModelError
-        from drafter.revise import INSTRUCTION_LIMIT, propose_revision
+        from drafter.drafting.llm import ModelError
+        from drafter.drafting.revise import INSTRUCTION_LIMIT, propose_revision
 
         view = site.draft_view(request, report_id)
         part = narrative(view, part_id)

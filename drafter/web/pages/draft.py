@@ -69,7 +69,7 @@ def model_choices() -> tuple[list[ModelChoice], str | None, str | None]:
     """The configured models (the models file's, then the one of DRAFTER_BASE_URL and
     DRAFTER_MODEL), why the configuration could not be read if it could not, and the id
     `drafter draft` would use without --model (preselected on the page)."""
-    from drafter.models import env_model, load_models
+    from drafter.drafting.models import env_model, load_models
 
     try:
         specs, default = load_models()
@@ -302,7 +302,7 @@ def register(app: FastAPI, site: Site) -> None:
         result = offline_draft(content, allow_errors=allow_errors)
         if result.report is None:  # the statistics have errors and drafting anyway was not asked
             return start_page(request, report_id, status=400, blocked=blocked_line(checked))
-        from drafter.provenance import parts_of
+        from drafter.verification.provenance import parts_of
 
         data = {
             "format": 1,
@@ -345,7 +345,7 @@ def register(app: FastAPI, site: Site) -> None:
     ) -> Response:
         """Check what can be checked now (the model, its key, the statistics, the draft's
         version), then start the job and send the browser to the page that follows it."""
-        from drafter.models import resolve_model
+        from drafter.drafting.models import resolve_model
 
         models, problem, _preferred = model_choices()
         choice = next((m for m in models if m.id == model_id), None)
@@ -371,7 +371,7 @@ def register(app: FastAPI, site: Site) -> None:
         except InputError as exc:
             raise HTTPException(400, one_line(str(exc))) from None
         assert spec is not None
-        from drafter.draft import narrative_parts
+        from drafter.drafting.draft import narrative_parts
 
         parts = {
             part: {"id": part, "heading": heading, "state": "waiting", "text": "等待"}
@@ -413,7 +413,7 @@ def register(app: FastAPI, site: Site) -> None:
                 why = drafted.parts[0].message
                 job.fail(f"模型 {job.model} 没有写出任何部分（{why}），未保存。可改用离线起草器")
                 return
-            from drafter.provenance import parts_of
+            from drafter.verification.provenance import parts_of
 
             data = {
                 "format": 1,

@@ -291,7 +291,7 @@ def part_headings() -> dict[str, str]:
     """The heading of every part id of the known layouts (前言 for the preamble)."""
     from drafter.errors import InputError
     from drafter.formats import load_layout
-    from drafter.provenance import PREAMBLE, PREAMBLE_HEADING
+    from drafter.verification.provenance import PREAMBLE, PREAMBLE_HEADING
 
     headings = {PREAMBLE: PREAMBLE_HEADING}
     for layout_id in ("gov-info-disclosure-2021-seven-part", "gov-info-disclosure-2021"):

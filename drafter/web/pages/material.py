@@ -178,7 +178,7 @@ def suggest_part(text: str, part_ids: list[str]) -> str | None:
 
 def register(app: FastAPI, site: Site) -> None:
     def parts_of(checked: Checked) -> list[tuple[str, str, bool]]:
-        from drafter.draft import narrative_parts
+        from drafter.drafting.draft import narrative_parts
 
         assert checked.result is not None  # what is stored was read before it was stored
         return narrative_parts(checked.result.layout)
@@ -188,7 +188,8 @@ def register(app: FastAPI, site: Site) -> None:
     ) -> dict[str, Any]:
         """One part's card: its notes, the check's findings about them, its example and the
         facts of the statistics file that belong to it (which notes may cite; `known`: the
-        statistics' quantities, drafter.quantities, for their values as the report says them)."""
+        statistics' quantities, drafter.statistics.quantities, for their values as the report says
+        them)."""
         part_id, heading, fee = part
         result = checked.result
         assert result is not None
@@ -220,7 +221,7 @@ def register(app: FastAPI, site: Site) -> None:
         }
 
     def cards(checked: Checked) -> list[dict[str, Any]]:
-        from drafter.quantities import quantities
+        from drafter.statistics.quantities import quantities
 
         assert checked.result is not None
         known = quantities(checked.result.stats, checked.result.layout)
@@ -234,7 +235,7 @@ def register(app: FastAPI, site: Site) -> None:
         raise HTTPException(404, "报告中没有这一部分")
 
     def card_of(checked: Checked, part_id: str, **more: Any) -> dict[str, Any]:
-        from drafter.quantities import quantities
+        from drafter.statistics.quantities import quantities
 
         assert checked.result is not None
         known = quantities(checked.result.stats, checked.result.layout)

@@ -33,7 +33,7 @@ def register(app: FastAPI, site: Site) -> None:
 
     def create_report_with(request: Request, form: Any) -> Response:
         from drafter.formats import DEFAULT_LAYOUT
-        from drafter.template import render_template
+        from drafter.statistics.template import render_template
 
         agency = str(form.get("agency") or "").strip()
         user = site.user(request)

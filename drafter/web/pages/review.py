@@ -5,8 +5,8 @@ does not — drafter.read.docx) goes through `drafter.workflows.verify_document`
 report's current statistics, the very function of `drafter verify`, so the page and the
 command give the same findings. The page shows a status line (可以报送 only without any
 error), the findings by part with the sentence each is in, and the annotated copy
-(`drafter.annotate.annotate_docx`, as `--annotate` writes it); beside them the downloads of
-the draft and the cover letter, and the model calls made for the report.
+(`drafter.verification.annotate.annotate_docx`, as `--annotate` writes it); beside them the
+downloads of the draft and the cover letter, and the model calls made for the report.
 
 Each accepted upload is stored as a version of the report's 送审稿; the review is recomputed
 from the stored version and the statistics' head version (cached by both, versions never
@@ -175,8 +175,8 @@ WHOLE = "全文"  # the group of findings about the document as a whole
 def review_view(review: Review, stats_errors: int) -> dict[str, Any]:
     """What the page shows of a review: the counts, the status, the findings by part in the
     order of the document, and every part's one-line summary."""
-    from drafter.findings import Severity
-    from drafter.summary import PREAMBLE
+    from drafter.checking.findings import Severity
+    from drafter.verification.summary import PREAMBLE
     from drafter.workflows import is_gap
 
     result = review.result
@@ -243,7 +243,7 @@ def _known_keys() -> list[str]:
     so that none is ever shown even if a text carries it."""
     import os
 
-    from drafter.models import env_model, load_models
+    from drafter.drafting.models import env_model, load_models
 
     keys = [os.environ.get(name) for name in ("DRAFTER_API_KEY", "OPENAI_API_KEY")]
     try:
@@ -459,7 +459,7 @@ def register(app: FastAPI, site: Site) -> None:
 
     @app.get("/reports/{report_id}/review/annotated.docx")
     def annotated(request: Request, report_id: int) -> Response:
-        from drafter.annotate import annotate_docx
+        from drafter.verification.annotate import annotate_docx
 
         report, stats_head, checked = site.current(request, report_id)
         head = site.workspace.head(report_id, REVIEW_KIND, REVIEW_DOC)
@@ -484,7 +484,7 @@ def register(app: FastAPI, site: Site) -> None:
     def cover_letter(request: Request, report_id: int) -> Response:
         """报送函 with the current draft as its 附件 (what `drafter draft --cover-letter`
         writes), from the current statistics' cover_letter."""
-        from drafter.draft import draft_report
+        from drafter.drafting.draft import draft_report
         from drafter.render.docx import render_docx
 
         view = site.draft_view(request, report_id)  # 404 without a draft
@@ -514,7 +514,7 @@ def register(app: FastAPI, site: Site) -> None:
 
     @app.get("/reports/{report_id}/calls", response_class=HTMLResponse)
     def calls_page(request: Request, report_id: int) -> HTMLResponse:
-        from drafter.draft import narrative_parts
+        from drafter.drafting.draft import narrative_parts
 
         report, _stats_head, checked = site.current(request, report_id)
         assert checked.result is not None

@@ -55,7 +55,7 @@ def register(app: FastAPI, site: Site) -> None:
             {"id": t.id, "name": t.name, "rows": _table_rows(t, result.stats, marks)}
             for t in result.layout.tables.values()
         ]
-        from drafter.findings import sort_findings
+        from drafter.checking.findings import sort_findings
 
         return {
             "report": report,
@@ -264,7 +264,7 @@ def register(app: FastAPI, site: Site) -> None:
 
     @app.get("/reports/{report_id}/stats.xlsx")
     def download_xlsx(request: Request, report_id: int) -> Response:
-        from drafter.workbook import workbook_bytes
+        from drafter.statistics.workbook import workbook_bytes
 
         report, _, checked = site.current(request, report_id)
         assert checked.result is not None
@@ -312,7 +312,7 @@ def _previous_upload(
     or the statistics read from a workbook or a report), the version's message, and the
     problems that refuse it, among them a file that is not of the year before `this_year`'s
     (the CLI's W-PREV-YEAR message)."""
-    from drafter.checks import check
+    from drafter.checking.checks import check
     from drafter.workflows import load_previous
 
     with tempfile.TemporaryDirectory(prefix="drafter-web-") as folder:
@@ -445,7 +445,7 @@ def _table_rows(table: Any, stats: Any, marks: dict[str, list[Any]]) -> list[lis
 def _marks(findings: Any, keys: set[str]) -> dict[str, list[Any]]:
     """Findings by the cell they point at: the cell's key, or the row's 总计 cell when a
     finding names a whole row."""
-    from drafter.findings import sort_findings
+    from drafter.checking.findings import sort_findings
 
     out: dict[str, list[Any]] = {}
     for finding in sort_findings(list(findings)):

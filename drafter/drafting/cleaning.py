@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from drafter.offline import chinese_count
-from drafter.quantities import PLACEHOLDER, Quantity
+from drafter.drafting.offline import chinese_count
 from drafter.report import sentence_spans
 from drafter.resources import structured_dir
+from drafter.statistics.quantities import PLACEHOLDER, Quantity
 from drafter.yamlsource import read_trusted_yaml
 
 NAME = r"@?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*"
@@ -420,7 +420,7 @@ def _cited(text: str) -> tuple[str, list[tuple[int, tuple[str, ...]]]]:
 
 
 def _arabic(number: str) -> int:
-    from drafter.numbers import parse_chinese
+    from drafter.verification.numbers import parse_chinese
 
     number = number.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
     return int(number) if number.isdigit() else parse_chinese(number)

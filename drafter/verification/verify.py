@@ -1,9 +1,9 @@
 """Every number of the prose checked against the statistics: the product's core promise.
 
-For each number that `drafter.numbers` finds in a paragraph, the verifier looks for a source in
-the provenance set (`drafter.quantities`: facts, table cells, derived values) that has this
-value *and fits its context*: the unit agrees, and the words around the number point to that
-source (data in `structured/reference/concepts.yaml` for table quantities, the fact's own
+For each number that `drafter.verification.numbers` finds in a paragraph, the verifier looks for a
+source in the provenance set (`drafter.statistics.quantities`: facts, table cells, derived values)
+that has this value *and fits its context*: the unit agrees, and the words around the number point
+to that source (data in `structured/reference/concepts.yaml` for table quantities, the fact's own
 label for facts). The outcomes:
 
 - a source fits and has the value: the number is verified (no finding);
@@ -31,13 +31,13 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from drafter import report as rp
-from drafter.findings import Finding, Location
+from drafter.checking.findings import Finding, Location
 from drafter.formats import Layout
-from drafter.numbers import Mention, approx_contains, approx_range, find_numbers
-from drafter.quantities import Quantity, format_number
 from drafter.report import Span
-from drafter.stats import Stats
-from drafter.wording import (
+from drafter.statistics.quantities import Quantity, format_number
+from drafter.statistics.stats import Stats
+from drafter.verification.numbers import Mention, approx_contains, approx_range, find_numbers
+from drafter.verification.wording import (
     CARRIED_INCLUDED,
     CLAUSE_BREAKS,
     ENUMERATION_BREAKS,
@@ -70,7 +70,7 @@ from drafter.wording import (
 )
 
 if TYPE_CHECKING:
-    from drafter.grounding import Material
+    from drafter.drafting.grounding import Material
 
 STRONG = 0.6  # a fact's label overlaps its context this much: the context names it
 AUTHORITATIVE = 4  # a table concept named this specifically outranks any fact …
@@ -353,12 +353,12 @@ class Verifier:
         # Numbers that came from a placeholder are checked against the quantity they name,
         # whatever its kind (a fact linked to a cell, a change since last year).
         # (A fact restating a table cell is that cell: drafted with the table's value.)
-        from drafter.quantities import with_table_values
+        from drafter.statistics.quantities import with_table_values
 
         self.provenance = with_table_values(stats, quantities)[0]
         if previous is not None:
-            from drafter.quantities import quantities as all_quantities
-            from drafter.quantities import year_on_year
+            from drafter.statistics.quantities import quantities as all_quantities
+            from drafter.statistics.quantities import year_on_year
 
             self.provenance.update(year_on_year(quantities, all_quantities(previous, layout)))
         # A fact that restates a table cell is that cell: its own value is not a source.
@@ -1227,7 +1227,7 @@ class Verifier:
                     located,
                 )
             ]
-        from drafter.quantities import quantities as all_quantities
+        from drafter.statistics.quantities import quantities as all_quantities
 
         last = all_quantities(self.previous, self.layout)
         candidates = []
@@ -1538,11 +1538,11 @@ def verify_report(
     model wrote (and nobody has changed since), also debris and claims without a source.
     `confirmed`, when given, receives for each paragraph (section heading, number) what
     confirmed each of its numbers (`Verifier.confirmations`); the findings are the same."""
-    from drafter.docrules import document_rules, table_rules
-    from drafter.findings import sort_findings
+    from drafter.checking.findings import sort_findings
+    from drafter.drafting.grounding import Material
     from drafter.formats import load_layout
-    from drafter.grounding import Material
-    from drafter.quantities import quantities
+    from drafter.statistics.quantities import quantities
+    from drafter.verification.docrules import document_rules, table_rules
 
     layout = layout or load_layout(stats.format)
     other = _another_agency(report.agency, stats.agency)
@@ -1660,7 +1660,7 @@ def drafted_findings(
     (W-CLAIM-UNSOURCED). Only sentences a model wrote are looked at (`author` tells, by the
     sentence's text: an edited sentence is the editor's). The drafter marks exactly these in
     the document it writes, and `drafter verify` finds them again there."""
-    from drafter.cleaning import debris_in
+    from drafter.drafting.cleaning import debris_in
 
     drafted = [
         (start, end)

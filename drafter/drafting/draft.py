@@ -11,13 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from drafter.drafting.offline import OfflineDrafter
+from drafter.drafting.tables import fill_table
 from drafter.errors import InputError
 from drafter.formats import Layout, load_layout
-from drafter.offline import OfflineDrafter
-from drafter.quantities import Quantity, quantities, with_table_values, year_on_year
 from drafter.report import CoverLetter, Paragraph, Report, Section
-from drafter.stats import Stats
-from drafter.tables import fill_table
+from drafter.statistics.quantities import Quantity, quantities, with_table_values, year_on_year
+from drafter.statistics.stats import Stats
 
 
 class Drafter(Protocol):
@@ -146,9 +146,9 @@ def choose_drafter(
     previous: Stats | None = None,
     again: bool = False,
 ) -> tuple[Drafter, str]:
-    """The drafter to use and a line saying which: a configured model (`drafter.models`) or,
-    with none configured or `offline`, the offline drafter."""
-    from drafter.models import resolve_model
+    """The drafter to use and a line saying which: a configured model (`drafter.drafting.models`)
+    or, with none configured or `offline`, the offline drafter."""
+    from drafter.drafting.models import resolve_model
 
     # The offline drafter states the facts as the statistics file gives them (a fact that
     # contradicts its table cell stays visible, and verification reports it); a model is
@@ -163,8 +163,8 @@ def choose_drafter(
         why = "（--offline）" if offline else "：未配置模型（见 drafter models）"
         return offline_drafter, f"正文由离线起草器按模板起草{why}"
     from drafter.audit import AuditLog, report_key
-    from drafter.llm import openai_chat_model
-    from drafter.llmdraft import LLMDrafter
+    from drafter.drafting.llm import openai_chat_model
+    from drafter.drafting.llmdraft import LLMDrafter
 
     audit = AuditLog(report=report_key(stats.agency, stats.year))
     chat = openai_chat_model(spec, audit, use_cache=use_cache)
@@ -188,8 +188,8 @@ def choose_drafter(
 def style_from(document: Path, layout: Layout) -> dict[str, str]:
     """Last year's text of each narrative part, read from last year's report, as a style
     reference for the model (never copied: the prompt says so)."""
-    from drafter.docrules import match_sections
     from drafter.read.document import read_document
+    from drafter.verification.docrules import match_sections
 
     report, _ = read_document(document)
     matched = match_sections(report, layout)

@@ -28,7 +28,7 @@ from drafter import formats
 from drafter import report as rp
 from drafter.errors import InputError, one_line
 from drafter.read.tables import SIMILAR, label_hits, normalise, read_printed, text_grid
-from drafter.stats import Stats
+from drafter.statistics.stats import Stats
 
 DOCUMENT_SUFFIXES = {".docx", ".html", ".htm", ".md", ".markdown", ".txt"}
 SIX_PART = "gov-info-disclosure-2021"
@@ -60,7 +60,7 @@ def is_document(path: Path) -> bool:
 
 
 def extracted_stats(extracted: Extracted) -> Stats:
-    from drafter.load import stats_from_data
+    from drafter.statistics.load import stats_from_data
 
     return stats_from_data(extracted.data, {}, extracted.source)
 

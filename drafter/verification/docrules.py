@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from drafter import report as rp
-from drafter.findings import Finding, Location
+from drafter.checking.findings import Finding, Location
 from drafter.formats import Layout, Section
-from drafter.numbers import parse_chinese
-from drafter.quantities import format_number
 from drafter.read.tables import label_hits, normalise, read_printed, text_grid
-from drafter.stats import Stats
+from drafter.statistics.quantities import format_number
+from drafter.statistics.stats import Stats
+from drafter.verification.numbers import parse_chinese
 
 # Terms of the 2019 试行 tables (docs/format.md §3.1b): a 2021 report must not print them.
 TERMS_2019 = (

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 
 from drafter.formats import Layout, load_layout
-from drafter.stats import (
+from drafter.statistics.stats import (
     APPLICANT_COLUMNS,
     REVIEW_COLUMNS,
     TOTAL,

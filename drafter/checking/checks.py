@@ -15,11 +15,10 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from drafter.findings import Finding, Location, sort_findings
+from drafter.checking.findings import Finding, Location, sort_findings
 from drafter.formats import Layout, load_layout
-from drafter.numbers import approx_contains
 from drafter.resources import structured_dir
-from drafter.stats import (
+from drafter.statistics.stats import (
     APPLICANT_COLUMNS,
     REVIEW_COLUMNS,
     TOTAL,
@@ -27,6 +26,7 @@ from drafter.stats import (
     Fact,
     Stats,
 )
+from drafter.verification.numbers import approx_contains
 from drafter.yamlsource import read_trusted_yaml
 
 # X-2: a residual in the stock of documents needs an explanation above this share of the stock.
@@ -602,7 +602,7 @@ def _fact_cell(ctx: _Context, i: int, fact: Fact) -> Iterator[Finding]:
 
 def _note_placeholders(ctx: _Context) -> Iterator[Finding]:
     """Notes may state numbers only through placeholders, and those must name something."""
-    from drafter.quantities import PLACEHOLDER, quantities
+    from drafter.statistics.quantities import PLACEHOLDER, quantities
 
     known: dict[str, object] | None = None
     for section, value in ctx.stats.notes.items():

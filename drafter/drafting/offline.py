@@ -3,7 +3,7 @@
 The sentences live in `prompts/offline/*.j2` (Jinja2, run in a sandbox), one file per
 narrative part, so that users can change the wording without touching code. Templates write
 numbers only through placeholders (`{proactive.items}`, `{@applications.new_received}`), which
-`drafter.quantities.fill` substitutes; each paragraph records the quantities it states.
+`drafter.statistics.quantities.fill` substitutes; each paragraph records the quantities it states.
 Staff notes are inserted as text, never evaluated as template code.
 """
 
@@ -21,10 +21,10 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from drafter.errors import InputError
 from drafter.formats import Layout
-from drafter.quantities import CELL_PREFIX, PLACEHOLDER, Quantity, fill
 from drafter.report import OFFLINE, Paragraph
 from drafter.resources import prompts_dir
-from drafter.stats import Fact, Stats
+from drafter.statistics.quantities import CELL_PREFIX, PLACEHOLDER, Quantity, fill
+from drafter.statistics.stats import Fact, Stats
 
 PROMPTS_ENV = "DRAFTER_PROMPTS_DIR"
 _CN_DIGITS = "零一二三四五六七八九十"

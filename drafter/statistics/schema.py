@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from drafter.stats import Stats
+from drafter.statistics.stats import Stats
 
 
 def stats_json_schema() -> dict[str, Any]:

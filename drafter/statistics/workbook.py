@@ -62,7 +62,7 @@ from drafter.limits import (
     read_member,
 )
 from drafter.read.tables import Grid, normalise, read_table
-from drafter.stats import (
+from drafter.statistics.stats import (
     APPLICANT_COLUMNS,
     TOTAL,
     Applications,
@@ -203,7 +203,7 @@ def _outcome_prefixes() -> tuple[str, ...]:
 
 
 def _blank_stats(layout: Layout, agency: str | None, year: int | None) -> Stats:
-    from drafter.template import PLACEHOLDER_AGENCY
+    from drafter.statistics.template import PLACEHOLDER_AGENCY
 
     return Stats(
         format=layout.id,
@@ -1775,7 +1775,7 @@ def read_workbook(path: Path, name: str) -> tuple[dict[str, Any], dict[PathKey, 
 def _also_invalid(book: _Book, data: dict[str, Any]) -> list[Problem]:
     """What the statistics model finds besides the cells already reported (a year written
     二〇二三 beside an unknown part): the clerk corrects the workbook once, not twice."""
-    from drafter.load import stats_from_data
+    from drafter.statistics.load import stats_from_data
 
     try:
         stats_from_data(data, {}, book.name, cells=book.cells)

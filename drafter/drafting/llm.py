@@ -36,8 +36,8 @@ from types import ModuleType
 from typing import Any
 
 from drafter.audit import AuditLog, request_hash
+from drafter.drafting.models import DEFAULT_DEADLINE, DEFAULT_DRAFT_DEADLINE, ModelSpec
 from drafter.errors import InputError
-from drafter.models import DEFAULT_DEADLINE, DEFAULT_DRAFT_DEADLINE, ModelSpec
 
 # A narrative part of a report runs to a few hundred, at most a few thousand characters, and
 # the default max_tokens (2048) lets a model write about 3,000. An answer four times that long

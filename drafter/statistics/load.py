@@ -1,11 +1,11 @@
 """Loading a statistics file into `Stats`, with every problem located by file, line and key.
 
 `load_stats` is the one entry point: it reads the file safely (drafter.yamlsource), validates
-it against the contract (drafter.stats) and turns pydantic's errors into one Chinese line per
-problem, e.g. `stats.yaml:42 applications.results.withheld.third_party_rights.natural_person:
+it against the contract (drafter.statistics.stats) and turns pydantic's errors into one Chinese line
+per problem, e.g. `stats.yaml:42 applications.results.withheld.third_party_rights.natural_person:
 需要非负整数, 得到 "三"`. Nothing is derived or checked here beyond the contract's types; the
-arithmetic is the checker's job. An Excel workbook (.xlsx, drafter.workbook) is read into the
-same data, and its problems and findings are located by cell (`stats.xlsx 三!D7: …`).
+arithmetic is the checker's job. An Excel workbook (.xlsx, drafter.statistics.workbook) is read into
+the same data, and its problems and findings are located by cell (`stats.xlsx 三!D7: …`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from drafter.errors import InputError, Problem
 from drafter.formats import load_layout
-from drafter.stats import Stats, clip
+from drafter.statistics.stats import Stats, clip
 from drafter.yamlsource import PathKey, format_path, read_yaml
 
 YAML_SUFFIXES = {".yaml", ".yml", ".json"}
@@ -34,7 +34,7 @@ def load_stats(path: str | Path) -> Stats:
         message = f"不支持旧版 {suffix} 格式，请在 Excel 或 WPS 中另存为 .xlsx"
         raise InputError(Problem(message, file=name, code="E-FILE-TYPE"))
     if suffix == ".xlsx":
-        from drafter.workbook import read_workbook  # openpyxl only for a workbook
+        from drafter.statistics.workbook import read_workbook  # openpyxl only for a workbook
 
         data, cells = read_workbook(path, name)
         return stats_from_data(data, {}, name, cells=cells)

@@ -1,7 +1,7 @@
 """Whether the claims of a model's sentence come from the staff's notes or the statistics.
 
-A model may only state what the material says. Numbers are checked by `drafter.verify`; this
-module checks everything else a sentence claims: awards, rankings, evaluations, new systems
+A model may only state what the material says. Numbers are checked by `drafter.verification.verify`;
+this module checks everything else a sentence claims: awards, rankings, evaluations, new systems
 and channels, events and trainings, people counts, year-on-year changes, rectification of
 last year's problems, problems themselves, and names in quotation marks. The words that
 make a clause such a claim, and the generic words of official prose that need no source,
@@ -24,12 +24,18 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from drafter.drafting.offline import tidy
 from drafter.formats import Layout
-from drafter.offline import tidy
-from drafter.quantities import PLACEHOLDER, YOY_PERCENT_PREFIX, YOY_PREFIX, Quantity, plain_label
 from drafter.report import Span
 from drafter.resources import structured_dir
-from drafter.stats import Stats
+from drafter.statistics.quantities import (
+    PLACEHOLDER,
+    YOY_PERCENT_PREFIX,
+    YOY_PREFIX,
+    Quantity,
+    plain_label,
+)
+from drafter.statistics.stats import Stats
 from drafter.yamlsource import read_trusted_yaml
 
 _CJK = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z]{2,}")
@@ -127,7 +133,7 @@ class Material:
         self.pairs = pairs(self.text)
         self._parts: dict[str, str] = {}
         if layout is not None:
-            from drafter.cleaning import heading_key
+            from drafter.drafting.cleaning import heading_key
 
             for section in layout.sections:
                 self._parts[heading_key(section.heading)] = section.id
@@ -148,7 +154,7 @@ class Material:
         """The narrative part a heading (as printed) belongs to."""
         if not heading:
             return None
-        from drafter.cleaning import heading_key
+        from drafter.drafting.cleaning import heading_key
 
         return self._parts.get(heading_key(heading))
 
@@ -177,7 +183,7 @@ class Material:
         among them supports 同比 in its clause, as the statistics of both years agree).
         `part` is the narrative part of the sentence (the part on problems is held to its
         own notes)."""
-        from drafter.numbers import find_numbers
+        from drafter.verification.numbers import find_numbers
 
         reference = _reference()
         masked = list(sentence)

@@ -16,13 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from drafter.findings import Finding, Severity
+from drafter.checking.findings import Finding, Severity
 from drafter.formats import Layout
-from drafter.numbers import find_numbers
-from drafter.quantities import Quantity
 from drafter.render import gap_spans
 from drafter.report import Paragraph, Report, Section
-from drafter.stats import Stats
+from drafter.statistics.quantities import Quantity
+from drafter.statistics.stats import Stats
+from drafter.verification.numbers import find_numbers
 
 Kind = Literal["number", "gap", "claim"]
 Status = Literal["ok", "warning", "error", "advice", "gap"]
@@ -101,8 +101,8 @@ def number_marks(
 ) -> list[PartMarks]:
     """Every part of `report` with each paragraph's text and its marks, from one run of
     `verify_report` against `stats` (and last year's, `previous`)."""
-    from drafter.quantities import quantities, with_table_values, year_on_year
-    from drafter.verify import verify_report
+    from drafter.statistics.quantities import quantities, with_table_values, year_on_year
+    from drafter.verification.verify import verify_report
 
     confirmed: dict[tuple[str | None, int], dict[tuple[int, int], Quantity | str]] = {}
     findings = verify_report(report, stats, layout, previous, confirmed=confirmed)
@@ -232,7 +232,7 @@ def _paragraph_marks(
 
 def _looked_at(text: str, span: tuple[int, int]) -> bool:
     """Whether the verifier judges the number at `span` (it passes over category counts)."""
-    from drafter.verify import _category_count
+    from drafter.verification.verify import _category_count
 
     mention = next(m for m in find_numbers(text) if (m.start, m.end) == span)
     return not _category_count(mention, text)

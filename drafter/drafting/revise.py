@@ -4,7 +4,7 @@ The editor types an instruction ("压缩到200字", "语气更正式"); the mode
 the part from its current text (the editor's, as it stands), and the proposal is verified
 before anyone sees it, then shown as a diff against the current text to accept, edit or
 reject. Nothing here is a second pipeline: the request is the drafting prompt of
-`drafter.prompting` with the current text and the instruction (`prompts/user.j2`) plus
+`drafter.drafting.prompting` with the current text and the instruction (`prompts/user.j2`) plus
 `prompts/revise.j2` (the earlier turns, the rules of a revision); the answer goes through the
 LLM drafter's review (`LLMDrafter.review`: cleaning, placeholders filled, numbers verified,
 claims grounded) and, when the model can fix what is wrong, one repair round
@@ -26,17 +26,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from drafter.checking.findings import Finding, Location, Severity
+from drafter.drafting.llm import ChatModel, Deadline, ModelError
+from drafter.drafting.llmdraft import LLMDrafter, Redraft
+from drafter.drafting.models import ModelSpec
+from drafter.drafting.prompting import Prompts, build_messages, material
 from drafter.errors import InputError
-from drafter.findings import Finding, Location, Severity
 from drafter.formats import Layout
-from drafter.llm import ChatModel, Deadline, ModelError
-from drafter.llmdraft import LLMDrafter, Redraft
-from drafter.models import ModelSpec
-from drafter.prompting import Prompts, build_messages, material
-from drafter.quantities import Quantity
 from drafter.report import EDITOR, Paragraph
-from drafter.stats import Stats
-from drafter.verify import drafted_findings
+from drafter.statistics.quantities import Quantity
+from drafter.statistics.stats import Stats
+from drafter.verification.verify import drafted_findings
 
 INSTRUCTION_LIMIT = 500  # characters of one instruction
 HISTORY_TURNS = 6  # earlier turns (instruction and proposal) sent to the model
@@ -106,9 +106,9 @@ def propose_revision(
     sent. Raises NoModel without a model, InputError for an unknown part or an empty
     instruction, ModelError when the model gives no answer at all (a failed repair round
     keeps the first proposal)."""
-    from drafter.draft import drafting_quantities, narrative_parts
-    from drafter.offline import OfflineDrafter
-    from drafter.redraft import part_heading
+    from drafter.drafting.draft import drafting_quantities, narrative_parts
+    from drafter.drafting.offline import OfflineDrafter
+    from drafter.drafting.redraft import part_heading
 
     if model_spec_or_chat is None:
         raise NoModel()
@@ -208,7 +208,7 @@ def _chat(model: ModelSpec | ChatModel, use_cache: bool, stats: Stats) -> ChatMo
     if isinstance(model, ChatModel):
         return model
     from drafter.audit import AuditLog, report_key
-    from drafter.llm import openai_chat_model
+    from drafter.drafting.llm import openai_chat_model
 
     audit = AuditLog(report=report_key(stats.agency, stats.year))
     return openai_chat_model(model, audit, use_cache=use_cache)

@@ -1,14 +1,14 @@
 """The LLM drafter: a model writes the prose, the statistics give every number.
 
-For each narrative part the model gets the prompt of `drafter.prompting` and answers in plain
-text with `{placeholders}`, each sentence tagged with its source. The answer is cleaned
-first (`drafter.cleaning`: chat talk, remarks, Markdown, placeholder variants, tags), then
+For each narrative part the model gets the prompt of `drafter.drafting.prompting` and answers in
+plain text with `{placeholders}`, each sentence tagged with its source. The answer is cleaned
+first (`drafter.drafting.cleaning`: chat talk, remarks, Markdown, placeholder variants, tags), then
 the placeholders are filled (each number remembers where it came from) and the part is
 reviewed the way `drafter verify` reviews a document a model wrote: numbers the model typed
-(`drafter.verify`), claims without a source in the notes or statistics (`drafter.grounding`)
-and debris that could not be cleaned. Only what the model can act on goes back to it, as a
-list that quotes each sentence and says what to do; an unsupported claim goes back once.
-After at most `repairs` rounds, what still fails is kept and marked (highlighted and
+(`drafter.verification.verify`), claims without a source in the notes or statistics
+(`drafter.drafting.grounding`) and debris that could not be cleaned. Only what the model can act on
+goes back to it, as a list that quotes each sentence and says what to do; an unsupported claim goes
+back once. After at most `repairs` rounds, what still fails is kept and marked (highlighted and
 commented in Word), never dropped; a number no source confirms is never dropped silently,
 advice-level ones included (a year-on-year change that cannot be checked goes back and is
 marked like any other). A model error falls back to the offline drafter for that part,
@@ -25,17 +25,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from drafter.cleaning import Sentence, clean_answer, debris_in
-from drafter.findings import Finding, Location, Severity
+from drafter.checking.findings import Finding, Location, Severity
+from drafter.drafting.cleaning import Sentence, clean_answer, debris_in
+from drafter.drafting.grounding import Material
+from drafter.drafting.llm import ChatModel, Deadline, ModelError
+from drafter.drafting.offline import OfflineDrafter
+from drafter.drafting.prompting import Prompts, build_messages
 from drafter.formats import Layout
-from drafter.grounding import Material
-from drafter.llm import ChatModel, Deadline, ModelError
-from drafter.offline import OfflineDrafter
-from drafter.prompting import Prompts, build_messages
-from drafter.quantities import Quantity, fill, plain_label
 from drafter.report import EDITOR, Mark, Paragraph, Span, bare_text, sentence_spans
-from drafter.stats import Stats
-from drafter.verify import Verifier, drafted_findings
+from drafter.statistics.quantities import Quantity, fill, plain_label
+from drafter.statistics.stats import Stats
+from drafter.verification.verify import Verifier, drafted_findings
 
 Progress = Callable[[str, str], None]  # (part id, status text)
 
@@ -121,7 +121,7 @@ class LLMDrafter:
         self._deadline: Deadline | None = None  # the draft's, from its first call on
         self._deadline_lock = threading.Lock()
 
-    # ---- the Drafter protocol (drafter.draft) ------------------------------------------------
+    # ---- the Drafter protocol (drafter.drafting.draft) -------------------------------------------
 
     def preamble(self) -> list[Paragraph]:
         return self.offline.preamble()

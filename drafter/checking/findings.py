@@ -167,7 +167,8 @@ class Location:
     text: str | None = None  # the offending text itself, e.g. 15件
     span: tuple[int, int] | None = None  # of `text` within the paragraph
     cell: str | None = None  # the workbook cell, e.g. 三!D7, when the statistics are a .xlsx
-    quantity: str | None = None  # the quantity a number was compared with (drafter.quantities)
+    # the quantity a number was compared with (drafter.statistics.quantities)
+    quantity: str | None = None
 
     def label(self) -> str:
         """The official labels, as a reader of the printed document would name the place."""

@@ -8,8 +8,8 @@ what the checker reports as E-CELL-BLANK.
 from __future__ import annotations
 
 from drafter import formats, report
-from drafter.quantities import format_number
-from drafter.stats import Stats
+from drafter.statistics.quantities import format_number
+from drafter.statistics.stats import Stats
 
 
 def cell_text(stats: Stats, key: str) -> str:

@@ -23,12 +23,18 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from drafter.drafting.offline import PROMPTS_ENV, self_name, tidy
 from drafter.errors import InputError
 from drafter.formats import Layout
-from drafter.offline import PROMPTS_ENV, self_name, tidy
-from drafter.quantities import YOY_PERCENT_PREFIX, YOY_PREFIX, Quantity, plain_label, prompt_words
 from drafter.resources import prompts_dir
-from drafter.stats import Stats
+from drafter.statistics.quantities import (
+    YOY_PERCENT_PREFIX,
+    YOY_PREFIX,
+    Quantity,
+    plain_label,
+    prompt_words,
+)
+from drafter.statistics.stats import Stats
 
 # Which table quantities each part may state (facts of the part are always offered).
 TABLE_QUANTITIES = {

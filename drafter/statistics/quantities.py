@@ -20,7 +20,7 @@ from typing import Any, Literal
 from drafter.formats import Layout
 from drafter.report import Span
 from drafter.resources import structured_dir
-from drafter.stats import APPLICANT_COLUMNS, REVIEW_COLUMNS, TOTAL, Stats
+from drafter.statistics.stats import APPLICANT_COLUMNS, REVIEW_COLUMNS, TOTAL, Stats
 from drafter.yamlsource import read_trusted_yaml
 
 CELL_PREFIX = "@"

@@ -12,7 +12,7 @@ import io
 from bisect import bisect_left, bisect_right
 from typing import Any
 
-from drafter.findings import Finding, Severity
+from drafter.checking.findings import Finding, Severity
 from drafter.read.document import structure
 from drafter.read.docx import W, document_blocks, open_docx
 

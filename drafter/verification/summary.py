@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from drafter import report as rp
-from drafter.findings import Finding, Severity
-from drafter.numbers import find_numbers
+from drafter.checking.findings import Finding, Severity
+from drafter.verification.numbers import find_numbers
 
 PREAMBLE = "前言"
 

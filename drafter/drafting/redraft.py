@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from drafter.docprops import AI_PROPERTY, PROVENANCE_PROPERTY, provenance
 from drafter.docprops import model_paragraphs as model_paragraphs_of
-from drafter.draft import Drafter, narrative_parts
+from drafter.drafting.draft import Drafter, narrative_parts
 from drafter.errors import InputError
 from drafter.formats import Layout
 from drafter.read.document import heading_level, structure
@@ -29,7 +29,7 @@ from drafter.report import (
     sentence_fingerprint,
     sentence_spans,
 )
-from drafter.stats import Stats
+from drafter.statistics.stats import Stats
 
 
 @dataclass
@@ -55,7 +55,7 @@ def part_heading(layout: Layout, part: str) -> tuple[str, int]:
 
 def _find_heading(document, layout: Layout, part: str):  # type: ignore[no-untyped-def]
     """The heading paragraph of the part as printed in this document."""
-    from drafter.docrules import match_sections
+    from drafter.verification.docrules import match_sections
 
     heading, level = part_heading(layout, part)
     report, _ = structure(document_blocks(document))

@@ -4,8 +4,8 @@ The words around a number (its sentence, its clause, the words after it) and the
 arranges several numbers: enumerations by "、" or "，", breakdowns under 其中, a number stated
 of each of several things (各) or respectively (分别), the rest of a total (其余), a change whose
 two years the text states ("比2022年（31起）下降29%"), a percentage of numbers the text states,
-and the rounding a percentage shows. `drafter.verify` asks these questions of every number;
-what the words *mean* (which table cell, which fact) is decided there.
+and the rounding a percentage shows. `drafter.verification.verify` asks these questions of every
+number; what the words *mean* (which table cell, which fact) is decided there.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localco
 from functools import cache, lru_cache
 from typing import Any
 
-from drafter.findings import Finding, Location
-from drafter.numbers import Mention
-from drafter.quantities import format_number
+from drafter.checking.findings import Finding, Location
 from drafter.resources import structured_dir
+from drafter.statistics.quantities import format_number
+from drafter.verification.numbers import Mention
 from drafter.yamlsource import read_trusted_yaml
 
 CLAUSE_BREAKS = "，,、；;：:（）()\n"
@@ -237,7 +237,7 @@ _NUMERAL = "[0-9０-９零〇一二两三四五六七八九十百千万亿.]"
 
 @cache
 def number_at_end() -> re.Pattern[str]:
-    from drafter.numbers import units
+    from drafter.verification.numbers import units
 
     unit = "|".join(re.escape(u) for u in sorted(units(), key=len, reverse=True))
     digit = _NUMERAL
@@ -252,7 +252,7 @@ def _number_at_end_reversed() -> re.Pattern[str]:
     """`number_at_end` read backwards, to match at the start of the text reversed: whether
     the words before a number end with a number costs the length of that number, not of the
     words (a clause of a hostile sentence may be thousands of characters)."""
-    from drafter.numbers import units
+    from drafter.verification.numbers import units
 
     unit = "|".join(re.escape(u[::-1]) for u in sorted(units(), key=len, reverse=True))
     return re.compile(rf"\s*+(?:上以)?\s*+(?:{unit})?\s*+(?:多|余)?\s*+{_NUMERAL}")
