@@ -7,7 +7,8 @@ overrides it, as for the audit log). Inside:
 
 - a *report* is one agency's report for one year (`create_report`, unique per agency + year);
 - a *document* of a report is a `kind` (`KINDS`: "stats", "notes", "draft", "edited",
-  "upload", "chat") plus a free `name`, so that a draft can be kept per part;
+  "upload", "chat", "previous", "material", "review") plus a free `name`, so that a draft
+  can be kept per part;
 - every `save` is a new immutable *version* (content, sha256, author, UTC time, parent,
   message); `restore` is a save of an old version's content, never a rewrite of history.
 
@@ -63,8 +64,10 @@ from drafter.limits import MAX_DOCX_BYTES
 
 DB_NAME = "workspace.db"
 # Every document kind; all but "upload" are UTF-8 text, shown as a diff on a conflict.
-KINDS = ("stats", "notes", "draft", "edited", "upload", "chat")
-TEXT_KINDS = frozenset({"stats", "notes", "draft", "edited", "chat"})
+KINDS = (
+    "stats", "notes", "draft", "edited", "upload", "chat", "previous", "material", "review",
+)  # fmt: skip
+TEXT_KINDS = frozenset({"stats", "notes", "draft", "edited", "chat", "previous", "material"})
 # One saved content at most: the largest file drafter reads at all (a report as .docx).
 MAX_CONTENT_BYTES = MAX_DOCX_BYTES
 MAX_KEY_CHARS = 200  # an agency's, a document's or a user's name
@@ -126,14 +129,17 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (user, agency)
     );
     """,
-    # 2: the kind "chat" (the chat panel's conversation about one part of a draft). SQLite
-    # cannot change a CHECK constraint: the table is rebuilt, rows and ids kept.
+    # 2: the kinds of `drafter serve`'s documents: "chat" (the conversation about one part of a
+    # draft), "previous" (last year's statistics), "material" (a work summary's paragraphs),
+    # "review" (an edited .docx under review). SQLite cannot change a CHECK constraint: the
+    # table is rebuilt, rows and ids kept.
     """
     CREATE TABLE documents_new (
         id INTEGER PRIMARY KEY,
         report_id INTEGER NOT NULL REFERENCES reports (id),
         kind TEXT NOT NULL
-            CHECK (kind IN ('stats', 'notes', 'draft', 'edited', 'upload', 'chat')),
+            CHECK (kind IN ('stats', 'notes', 'draft', 'edited', 'upload', 'chat',
+                'previous', 'material', 'review')),
         name TEXT NOT NULL,
         UNIQUE (report_id, kind, name)
     );

@@ -128,11 +128,11 @@ def test_restore_of_a_draft_goes_back_to_the_draft_page(client: TestClient, work
 def test_a_binary_version_is_only_downloaded(client: TestClient, workspace: Workspace):
     report_id = new_report(client)
     docx = b"PK\x03\x04" + b"word/document.xml" + b"\0" * 50
-    workspace.save(report_id, "upload", "送审稿", docx, base_version=None, author="甲")
-    page = client.get(version_url(report_id, 1, "upload", "送审稿"))
+    workspace.save(report_id, "review", "送审稿", docx, base_version=None, author="甲")
+    page = client.get(version_url(report_id, 1, "review", "送审稿"))
     assert page.status_code == 200
     assert "请下载查看" in page.text and "history-text" not in page.text
-    download = client.get(version_url(report_id, 1, "upload", "送审稿") + "?download=1")
+    download = client.get(version_url(report_id, 1, "review", "送审稿") + "?download=1")
     assert download.status_code == 200 and download.content == docx
     assert "attachment" in download.headers["content-disposition"]
     assert ".docx" in download.headers["content-disposition"]

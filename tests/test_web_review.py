@@ -73,7 +73,7 @@ def upload(client: TestClient, report_id: int, content: bytes, name: str = "送�
     from drafter.workspace import NotFound
 
     try:
-        head = client.app.state.workspace.head(report_id, "upload", "送审稿")
+        head = client.app.state.workspace.head(report_id, "review", "送审稿")
     except NotFound:
         head = None
     fields = {"csrf_token": token(client)}
@@ -229,9 +229,9 @@ def test_the_review_of_a_downloaded_draft_is_what_verify_finds(
     assert wrong.message in html.unescape(part)
     assert "现行有效规范性文件" in part  # the sentence around it
     # stored as a version of the report's 送审稿: the page survives a restart
-    head = workspace.head(report_id, "upload", "送审稿")
+    head = workspace.head(report_id, "review", "送审稿")
     assert head is not None and head.number == 1
-    assert workspace.read(report_id, "upload", "送审稿") == content
+    assert workspace.read(report_id, "review", "送审稿") == content
     from drafter.web.app import create_app
 
     restarted = TestClient(create_app(workspace, host="127.0.0.1"))
@@ -358,7 +358,7 @@ def test_hostile_uploads_are_refused_as_verify_refuses_them_and_nothing_is_store
     refused = 0
     for case in cases:
         content = case.path.read_bytes()
-        before = workspace.head(report_id, "upload", "送审稿")
+        before = workspace.head(report_id, "review", "送审稿")
         try:
             verify_document(case.path, SAMPLE)
         except InputError as exc:
@@ -372,11 +372,11 @@ def test_hostile_uploads_are_refused_as_verify_refuses_them_and_nothing_is_store
             assert "未保存" in alert[1] and exc.code in alert[1], case.id
             assert "报告.docx" in alert[1], case.id
             assert "/tmp" not in alert[1] and "drafter-web-" not in alert[1], case.id
-            assert workspace.head(report_id, "upload", "送审稿") == before, case.id
+            assert workspace.head(report_id, "review", "送审稿") == before, case.id
         else:  # what verify reads, the page reads, stores and annotates (never a 500)
             response = upload(client, report_id, content, "报告.docx")
             assert response.status_code == 303, case.id
-            assert workspace.head(report_id, "upload", "送审稿").number == (
+            assert workspace.head(report_id, "review", "送审稿").number == (
                 before.number + 1 if before else 1
             ), case.id
             assert client.get(f"/reports/{report_id}/review").status_code == 200, case.id
@@ -405,7 +405,7 @@ def test_a_file_that_is_not_a_docx_is_refused(
     assert response.status_code == 400
     alert = re.search(r'<div class="alert error" role="alert">(.*?)</div>', response.text, re.S)
     assert alert and "未保存" in alert[1] and code in alert[1]
-    assert workspace.head(report_id, "upload", "送审稿") is None
+    assert workspace.head(report_id, "review", "送审稿") is None
 
 
 def test_no_file_is_refused(client: TestClient, workspace: Workspace) -> None:
@@ -414,7 +414,7 @@ def test_no_file_is_refused(client: TestClient, workspace: Workspace) -> None:
         f"/reports/{report_id}/review", data={"csrf_token": token(client)}, follow_redirects=False
     )
     assert response.status_code == 400 and "请选择要核对的 Word 文档" in response.text
-    assert workspace.head(report_id, "upload", "送审稿") is None
+    assert workspace.head(report_id, "review", "送审稿") is None
 
 
 def test_an_upload_needs_the_csrf_token(client: TestClient, workspace: Workspace) -> None:
@@ -433,7 +433,7 @@ def test_an_upload_needs_the_csrf_token(client: TestClient, workspace: Workspace
         follow_redirects=False,
     )
     assert refused.status_code == 403
-    assert workspace.head(report_id, "upload", "送审稿") is None
+    assert workspace.head(report_id, "review", "送审稿") is None
 
 
 def test_a_stale_upload_is_refused(client: TestClient, workspace: Workspace) -> None:
@@ -443,7 +443,7 @@ def test_a_stale_upload_is_refused(client: TestClient, workspace: Workspace) -> 
     assert upload(client, report_id, content).status_code == 303  # based on version 1
     stale = upload(client, report_id, content, base_version="1")
     assert stale.status_code == 409 and "保存失败：此文档已被" in stale.text
-    assert workspace.head(report_id, "upload", "送审稿").number == 2
+    assert workspace.head(report_id, "review", "送审稿").number == 2
 
 
 @pytest.mark.parametrize(
@@ -461,7 +461,7 @@ def test_uploading_to_a_report_that_does_not_exist_is_404(
     report_id = drafted(client)
     response = upload(client, 999, draft_docx(client, report_id))
     assert response.status_code == 404
-    assert workspace.head(report_id, "upload", "送审稿") is None
+    assert workspace.head(report_id, "review", "送审稿") is None
 
 
 def test_the_cover_letter_needs_a_draft(client: TestClient) -> None:

@@ -145,10 +145,8 @@ def shown_problems(problems: Any, path: Path, shown: str) -> list[Problem]:
 
 
 # Last year's statistics (the cross-year check of the 统计 page) are one document of the
-# report, always stored as statistics YAML; an empty version means "removed". Its kind is the
-# workspace's kind for uploaded files: there is no kind "previous" (workspace.KINDS and the
-# schema's CHECK constraint would need a migration for one).
-PREVIOUS_KIND = "upload"
+# report, always stored as statistics YAML; an empty version means "removed".
+PREVIOUS_KIND = "previous"
 PREVIOUS_DOC = "上年度"
 PREVIOUS_SHOWN = "上年数据"  # the name last year's statistics are located by in messages
 

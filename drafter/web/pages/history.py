@@ -36,8 +36,8 @@ DOC_LABELS = {
     ("stats", STATS_DOC): "统计数据",
     ("draft", DRAFT_DOC): "起草稿",
     (PREVIOUS_KIND, PREVIOUS_DOC): "上年数据",
-    ("upload", "送审稿"): "送审稿",  # the 核对 page's (drafter.web.pages.review)
-    ("notes", "工作总结"): "工作总结",  # the 素材 page's (drafter.web.pages.material)
+    ("review", "送审稿"): "送审稿",  # the 核对 page's (drafter.web.pages.review)
+    ("material", "工作总结"): "工作总结",  # the 素材 page's (drafter.web.pages.material)
 }
 # The page each document is worked on, by (kind, name) and, failing that, by kind; the others
 # are only seen here.
@@ -45,8 +45,8 @@ DOC_PAGES = {
     ("stats", STATS_DOC): "stats",
     (PREVIOUS_KIND, PREVIOUS_DOC): "stats",
     ("draft", DRAFT_DOC): "draft",
-    ("upload", "送审稿"): "review",
-    ("notes", "工作总结"): "material",
+    ("review", "送审稿"): "review",
+    ("material", "工作总结"): "material",
 }
 KIND_PAGES = {"chat": "draft"}  # a part's conversation, in the 起草 page's chat panel
 KIND_LABELS = {

@@ -44,9 +44,8 @@ from drafter.web.site import (
 )
 from drafter.workspace import NotFound, StaleVersion
 
-# The workspace's document kinds are fixed by its schema (drafter.workspace.KINDS); "notes",
-# the kind for staff material, holds the summary, so no migration is needed for it.
-SUMMARY_KIND = "notes"
+# The work summary: its paragraphs and the part each was added to (JSON), one per report.
+SUMMARY_KIND = "material"
 SUMMARY_DOC = "工作总结"
 SUMMARY_LIMITS = {".docx": MAX_DOCX_BYTES, ".txt": MAX_TEXT_DOCUMENT_BYTES}
 # A work summary has some 20–200 paragraphs; each is listed with a selector of the parts.

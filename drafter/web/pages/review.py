@@ -41,9 +41,8 @@ from drafter.web.site import (
 )
 from drafter.workspace import NotFound, StaleVersion, WorkspaceError, local_time
 
-# The workspace's kinds are fixed (a CHECK of its schema); an uploaded binary file is an
-# "upload". The 送审稿 is the one document of that kind the review page writes.
-REVIEW_KIND = "upload"
+# The edited .docx uploaded for review (binary, kept as uploaded), one document per report.
+REVIEW_KIND = "review"
 REVIEW_DOC = "送审稿"
 DOCX_MEDIA = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 STATS_SHOWN = "统计数据"  # how messages name the statistics (never a temporary path)
