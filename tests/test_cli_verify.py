@@ -233,3 +233,47 @@ def test_another_bodys_statistics_give_one_clear_finding(tmp_path: Path, sample_
     other.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     same = json.loads(run("verify", sample_draft, "--stats", other, "--json").stdout)
     assert "E-DOC-AGENCY" not in [f["code"] for f in same["findings"]]
+
+
+def test_an_annotated_copy_of_a_file_with_a_doctype_entity_is_well_formed(
+    tmp_path: Path, sample_draft: Path
+):
+    """A hostile file declares an external entity and uses it in the text: the reader never
+    resolves it, and the annotated copy must not keep a reference to an entity whose DOCTYPE
+    is gone (Word refuses a part that is not well-formed XML)."""
+    import io
+    import zipfile
+
+    from lxml import etree
+
+    source = zipfile.ZipFile(sample_draft)
+    document = source.read("word/document.xml")
+    end = document.index(b"?>") + 2
+    document = (
+        document[:end]
+        + b'<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        + document[end:]
+    )
+    cut = document.index(b"<w:body>") + len(b"<w:body>")
+    document = document[:cut] + b"<w:p><w:r><w:t>A&xxe;B</w:t></w:r></w:p>" + document[cut:]
+    hostile = tmp_path / "hostile.docx"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = document if info.filename == "word/document.xml" else source.read(info)
+            out.writestr(info, data)
+    hostile.write_bytes(buffer.getvalue())
+
+    annotated = tmp_path / "annotated.docx"
+    result = run("verify", hostile, "--stats", SAMPLE, "--annotate", annotated)
+    assert result.exit_code == 1, result.output  # the sample's published errors
+    strict = etree.XMLParser(resolve_entities=False, no_network=True, recover=False)
+    with zipfile.ZipFile(annotated) as copy:
+        assert "word/comments.xml" in copy.namelist()
+        for name in copy.namelist():
+            if name.endswith((".xml", ".rels")):
+                content = copy.read(name)
+                assert b"&xxe;" not in content and b"root:" not in content, name
+                etree.fromstring(content, strict)  # raises if not well-formed
+    text = "\n".join(p.text for p in Document(str(annotated)).paragraphs)
+    assert "AB" in text

@@ -589,3 +589,29 @@ def test_statistics_with_errors_are_not_submitted_even_when_the_text_is_clean(
     assert status(page) == "fail:不可报送：统计数据有 6 个错误"
     assert "送审稿本身未发现错误" in page
     assert f'<a href="/reports/{report_id}/stats">到统计页改正</a>' in page
+
+
+def test_a_word_file_larger_than_a_workbook_reaches_the_review(client: TestClient) -> None:
+    """An edited report with photos of the seal is larger than any workbook: 25 MB of
+    incompressible media in the .docx pass the request cap (sized for the largest .docx,
+    50 MB) and are reviewed, stored as they came."""
+    import io
+    import os
+    import zipfile
+
+    from drafter.limits import MAX_WORKBOOK_BYTES
+
+    report_id = drafted(client)
+    content = draft_docx(client, report_id)
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            out.writestr(info, source.read(info))
+        out.writestr("word/media/seal.png", os.urandom(25 * 2**20))
+    large = buffer.getvalue()
+    assert len(large) > MAX_WORKBOOK_BYTES + 256 * 1024  # over the old cap of a request
+    page = reviewed_page(client, report_id, large)
+    assert status(page).startswith("fail:不可报送")  # the sample's published errors, found
+    workspace = client.app.state.workspace
+    assert workspace.read(report_id, "review", "送审稿") == large

@@ -60,9 +60,34 @@ def annotate_docx(data: bytes, findings: list[Finding], name: str = "document.do
         if location.paragraph is None and location.label():
             text += f"（{location.label()}）"
         document.add_comment(run_objects, text=text, author=AUTHOR, initials=INITIALS)
+    _drop_entity_references(document)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def _drop_entity_references(document) -> None:  # type: ignore[no-untyped-def]
+    """Remove the entity references the safe parser left unresolved (`&xxe;` of a hostile
+    file's DOCTYPE): a part is saved without its DOCTYPE, so a reference left in it would
+    name an undeclared entity and Word would refuse the whole annotated copy. What the
+    reference would have expanded to was never read, so no text is lost that was shown."""
+    from lxml import etree
+
+    for part in document.part.package.iter_parts():
+        root = getattr(part, "_element", None)
+        if root is None:
+            continue
+        for entity in list(root.iter(etree.Entity)):
+            parent = entity.getparent()
+            if parent is None:
+                continue
+            tail = entity.tail or ""
+            previous = entity.getprevious()
+            if previous is not None:
+                previous.tail = (previous.tail or "") + tail
+            else:
+                parent.text = (parent.text or "") + tail
+            parent.remove(entity)
 
 
 def _deleted(run, paragraph) -> bool:  # type: ignore[no-untyped-def]

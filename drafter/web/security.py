@@ -18,15 +18,16 @@ import secrets
 from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from drafter.limits import MAX_WORKBOOK_BYTES
+from drafter.limits import MAX_DOCX_BYTES, MAX_WORKBOOK_BYTES
 from drafter.workspace import Workspace
 
 CSRF_COOKIE = "drafter_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# The largest upload (a workbook) plus room for the multipart envelope and the form fields.
-MAX_BODY_BYTES = MAX_WORKBOOK_BYTES + 256 * 1024
+# The largest upload (an edited report as .docx, on the 核对 page; a workbook is smaller) plus
+# room for the multipart envelope and the form fields. Each page caps its upload again by kind.
+MAX_BODY_BYTES = max(MAX_DOCX_BYTES, MAX_WORKBOOK_BYTES) + 256 * 1024
 
 
 def is_loopback(host: str) -> bool:
