@@ -88,7 +88,12 @@ def test_a_planted_error_is_marked_at_its_cell_and_fixed_on_the_page(page: Any, 
     new_report(page, "泉州市科学技术局")
     workbook = tmp_path / "统计.xlsx"
     workbook.write_bytes(planted_workbook())
+    # the file input reads in Chinese whatever the browser's language
+    picker = page.locator(".file-pick", has=page.get_by_label("统计文件"))
+    expect(picker.locator(".button")).to_have_text("选择文件")
+    expect(picker.locator(".file-pick-name")).to_have_text("未选择文件")
     page.get_by_label("统计文件").set_input_files(workbook)
+    expect(picker.locator(".file-pick-name")).to_have_text("统计.xlsx")
     page.get_by_role("button", name="上传 Excel / YAML").click()
     expect(page.locator("#findings .version")).to_contain_text("版本 2")
 
