@@ -104,28 +104,44 @@ def register(app: FastAPI, site: Site) -> None:
                     if suffix in (".yaml", ".yml")
                     else stats_yaml(uploaded.result.stats).encode()
                 )
-                try:
-                    site.save(
-                        report_id, "stats", STATS_DOC, stored, base_version=base,
-                        author=site.author(request), message=f"上传 {shown}",
-                    )  # fmt: skip
-                except StaleVersion as exc:
-                    return site.page(
-                        request,
-                        "stats.html",
-                        status=409,
-                        **stats_context(report, head, checked, conflict=exc),
-                    )
-                except InputError as exc:
-                    problems = list(exc.problems)
-                else:
-                    return RedirectResponse(f"/reports/{report_id}/stats", 303)
+                return saved_or_shown(
+                    request, report, head, checked, ("stats", STATS_DOC, stored),
+                    base=base, message=f"上传 {shown}", which="",
+                )  # fmt: skip
         return site.page(
             request,
             "stats.html",
             status=400,
             **stats_context(report, head, checked, problems=problems),
         )
+
+    def saved_or_shown(
+        request: Request,
+        report: Any,
+        head: Any,
+        checked: Checked,
+        document: tuple[str, str, bytes],
+        *,
+        base: int | None,
+        message: str,
+        which: str,
+    ) -> Response:
+        """Save an upload (`document`: kind, name, content) and go back to the page; a stale
+        base is shown as a conflict (409), a refused content as problems (400), in the box of
+        `which` upload ("" the statistics', "previous_" last year's)."""
+        kind, name, content = document
+        try:
+            site.save(
+                report.id, kind, name, content, base_version=base,
+                author=site.author(request), message=message,
+            )  # fmt: skip
+        except (StaleVersion, NotFound) as exc:
+            context = stats_context(report, head, checked, **{f"{which}conflict": exc})
+            return site.page(request, "stats.html", status=409, **context)
+        except InputError as exc:
+            context = stats_context(report, head, checked, **{f"{which}problems": exc.problems})
+            return site.page(request, "stats.html", status=400, **context)
+        return RedirectResponse(f"/reports/{report.id}/stats", 303)
 
     @app.post("/reports/{report_id}/stats/cells", response_class=HTMLResponse)
     async def edit_cells(request: Request, report_id: int) -> HTMLResponse:
@@ -200,22 +216,10 @@ def register(app: FastAPI, site: Site) -> None:
         if content is not None:
             stored, message, problems = _previous_upload(content, suffix, shown, checked.result)
             if not problems:
-                try:
-                    site.save(
-                        report_id, PREVIOUS_KIND, PREVIOUS_DOC, stored, base_version=base,
-                        author=site.author(request), message=message,
-                    )  # fmt: skip
-                except (StaleVersion, NotFound) as exc:
-                    return site.page(
-                        request,
-                        "stats.html",
-                        status=409,
-                        **stats_context(report, head, checked, previous_conflict=exc),
-                    )
-                except InputError as exc:
-                    problems = list(exc.problems)
-                else:
-                    return RedirectResponse(f"/reports/{report_id}/stats", 303)
+                return saved_or_shown(
+                    request, report, head, checked, (PREVIOUS_KIND, PREVIOUS_DOC, stored),
+                    base=base, message=message, which="previous_",
+                )  # fmt: skip
         return site.page(
             request,
             "stats.html",
