@@ -81,6 +81,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield from serving(tmp_path_factory.mktemp("browser") / "ws")
 
 
+def model_env(home: Path, base_url: str, key: str) -> dict[str, str]:
+    """This environment without any drafter or OpenAI setting, plus a home of its own and the
+    OpenAI-compatible server at `base_url` as the one configured model ("env", stub-model)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DRAFTER_", "OPENAI_"))}
+    env.update(
+        DRAFTER_HOME=str(home),
+        DRAFTER_MODELS=str(home / "no-models-file.yaml"),
+        DRAFTER_BASE_URL=base_url,
+        DRAFTER_MODEL="stub-model",
+        DRAFTER_API_KEY=key,
+    )
+    return env
+
+
 def serving(workspace: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
     """`drafter serve` on `workspace` (with the environment `env`, else this one) until the
     generator is closed."""

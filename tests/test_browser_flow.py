@@ -13,7 +13,6 @@ wrong number in it.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -48,14 +47,7 @@ def stub() -> Iterator[StubServer]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, stub: StubServer) -> Iterator[Any]:
     home = tmp_path_factory.mktemp("flow")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DRAFTER_", "OPENAI_"))}
-    env.update(
-        DRAFTER_HOME=str(home),
-        DRAFTER_MODELS=str(home / "no-models-file.yaml"),
-        DRAFTER_BASE_URL=stub.base_url,
-        DRAFTER_MODEL="stub-model",
-        DRAFTER_API_KEY=KEY,
-    )
+    env = browser_support.model_env(home, stub.base_url, KEY)
     yield from browser_support.serving(home / "ws", env)
 
 

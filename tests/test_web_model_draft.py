@@ -521,11 +521,6 @@ def held() -> dict[str, threading.Event]:
 def server(tmp_path_factory: pytest.TempPathFactory, held: dict[str, threading.Event]):
     """`drafter serve` as a subprocess whose environment configures the stub as its model (the
     stub runs in this process, so the test decides when each part is answered)."""
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.request
 
     def answer(body: dict[str, Any]) -> None:
         event = held.get(part_of(body) or "")
@@ -535,37 +530,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, held: dict[str, threading.E
     stub = StubServer().start()
     stub.answer = answer
     home = tmp_path_factory.mktemp("serve-home")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DRAFTER_", "OPENAI_"))}
-    env.update(
-        DRAFTER_HOME=str(home),
-        DRAFTER_MODELS=str(home / "none.yaml"),
-        DRAFTER_BASE_URL=stub.base_url,
-        DRAFTER_MODEL="stub-model",
-        DRAFTER_API_KEY=KEY,
-    )
-    port = browser_support.free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    workspace = home / "ws"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "drafter", "serve", "--workspace", str(workspace), "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
     try:
-        deadline = time.monotonic() + browser_support.START_TIMEOUT
-        while True:
-            assert process.poll() is None, "drafter serve exited"
-            try:
-                with urllib.request.urlopen(base_url + "/", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "drafter serve did not answer"
-                time.sleep(0.1)
-        yield browser_support.Server(base_url, workspace)
+        yield from browser_support.serving(
+            home / "ws", browser_support.model_env(home, stub.base_url, KEY)
+        )
     finally:
         for event in held.values():
             event.set()
-        process.terminate()
-        process.wait(timeout=10)
         stub.stop()
 
 

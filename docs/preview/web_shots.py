@@ -9,7 +9,6 @@ of the tests as its configured model (no network), headless Chromium (Debian's `
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import tempfile
@@ -43,14 +42,7 @@ def main() -> int:
     stub = StubServer().start()
     with tempfile.TemporaryDirectory(prefix="drafter-shots-") as tmp:
         home = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DRAFTER_", "OPENAI_"))}
-        env.update(
-            DRAFTER_HOME=str(home),
-            DRAFTER_MODELS=str(home / "none.yaml"),
-            DRAFTER_BASE_URL=stub.base_url,
-            DRAFTER_MODEL="stub-model",
-            DRAFTER_API_KEY="sk-shots-not-a-key",
-        )
+        env = browser_support.model_env(home, stub.base_url, "sk-shots-not-a-key")
         serving = browser_support.serving(home / "ws", env)
         server = next(serving)
         summary = home / "工作总结.txt"
