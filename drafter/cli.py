@@ -215,12 +215,6 @@ def _write_json(payload: Any, **settings: Any) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, **settings) + "\n")
 
 
-def _last_year() -> int:
-    import datetime
-
-    return datetime.date.today().year - 1
-
-
 def _shown(path: object) -> str:
     """A path as printed: on one line whatever characters its name holds (a file name may
     carry a line break, planted so that the output seems to say something else)."""
@@ -276,34 +270,20 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件")] = False,
 ) -> None:
     """写出统计文件模板（带中文注释的 YAML，或 --xlsx 的 Excel 工作簿），各项为 0。"""
-    from drafter.files import check_writable, write_atomic
-    from drafter.statistics.template import render_template
+    from drafter.workflows import init_template, write_template
 
-    xlsx = xlsx or (output is not None and output.suffix.lower() == ".xlsx")
-    output = output if output is not None else Path("stats.xlsx" if xlsx else "stats.yaml")
-    if xlsx:
-        from drafter.formats import load_layout
-        from drafter.statistics.workbook import workbook_bytes
-
-        if str(output) == "-":
-            raise InputError("Excel 工作簿不能输出到屏幕，请用 -o 指定 .xlsx 文件", code="E-USAGE")
-        if output.suffix.lower() != ".xlsx":
-            raise InputError(f"{output}: Excel 工作簿的文件扩展名应为 .xlsx", code="E-USAGE")
-        check_writable(output, force=force)
-        content = workbook_bytes(load_layout(layout), agency=agency, year=year or _last_year())
-        write_atomic(output, content, force=force)
-        shown = _shown(output)
+    template = init_template(
+        output, agency=agency, year=year, layout_id=layout, xlsx=xlsx, force=force
+    )
+    if template.path is None:
+        assert isinstance(template.content, str)
+        sys.stdout.write(template.content)
+        return
+    shown = _shown(write_template(template, force=force))
+    if template.xlsx:
         err.print(f"已写出 {shown}。在 Excel 或 WPS 中填好数字后运行：drafter check {shown}")
-        return
-    to_stdout = str(output) == "-"
-    if not to_stdout:
-        check_writable(output, force=force)
-    text = render_template(agency, year or _last_year(), layout)
-    if to_stdout:
-        sys.stdout.write(text)
-        return
-    write_atomic(output, text, force=force)
-    err.print(f"已写出 {_shown(output)}。填好数字后运行：drafter check {_shown(output)}")
+    else:
+        err.print(f"已写出 {shown}。填好数字后运行：drafter check {shown}")
 
 
 # ---- check ---------------------------------------------------------------------------------
@@ -559,11 +539,10 @@ def _drafter(
     previous: Any = None,
     again: bool = False,
 ) -> Any:
-    """The drafter for `draft` and `redraft`, with a live line per part when a model drafts."""
-    from drafter.drafting.draft import choose_drafter, correction_notices
-    from drafter.drafting.draft import style_from as read_style
+    """The drafter for `draft` and `redraft` (`select_drafter`), said on stderr, with a live
+    line per part when a model drafts."""
+    from drafter.workflows import select_drafter
 
-    style = read_style(style_from, layout) if style_from is not None else None
     status: dict[str, str] = {}
 
     def progress(part: str, text: str) -> None:
@@ -571,21 +550,22 @@ def _drafter(
         if not err.is_terminal:
             err.print(f"  {part}：{text}")
 
-    drafter, notice = choose_drafter(
+    choice = select_drafter(
         stats,
         layout,
         model_id=model,
         offline=offline,
         use_cache=not no_cache,
         workers=workers,
-        style=style,
+        style_from=style_from,
         instructions=instructions,
         progress=progress,
         previous=previous,
         again=again,
     )
-    err.print(Text(notice, style="cyan"))
-    for line in correction_notices(getattr(drafter, "corrected", [])):
+    drafter = choice.drafter
+    err.print(Text(choice.notice, style="cyan"))
+    for line in choice.corrections:
         err.print(Text(line, style="yellow"))
     prepare = getattr(drafter, "prepare", None)
     if prepare is not None and err.is_terminal:
@@ -793,67 +773,47 @@ def redraft(
 ) -> None:
     """重新起草已编辑文档中的一个部分：模型看到这一部分现在的文字（含编辑的修改），按修改要求
     改写并保留编辑写的句子；其余段落和表格保持编辑改过的样子。"""
-    from drafter.drafting.redraft import part_heading
-    from drafter.drafting.redraft import redraft as redraft_part
-    from drafter.files import check_writable, write_atomic
-    from drafter.formats import load_layout
-    from drafter.statistics.load import load_stats
-    from drafter.workflows import same_file
+    from drafter.workflows import plan_redraft, redraft_planned, write_redraft
 
-    if output is None and not dry_run:
-        raise InputError("请用 -o 指定写出的新文档（或用 --dry-run 只看改动）", code="E-USAGE")
-    if document.suffix.lower() != ".docx" or (output and output.suffix.lower() != ".docx"):
-        raise InputError("redraft 读写 .docx 文档", code="E-USAGE")
-    if output is not None and same_file(output, document):
-        raise InputError(
-            "新文档不能覆盖原文档，请另指定文件名（原文档保留编辑的修改）", code="E-USAGE"
-        )
-    if output is not None and not dry_run:
-        check_writable(output, force=force)
-    this_year = load_stats(stats)
-    layout = load_layout(this_year.format)
-    heading, _ = part_heading(layout, section)
-    drafter = _drafter(
-        this_year, layout, model, offline, no_cache, 1, None, instructions, again=again
+    plan = plan_redraft(
+        document,
+        stats,
+        section,
+        output,
+        instructions=instructions,
+        dry_run=dry_run,
+        force=force,
     )
-    if instructions and getattr(drafter, "chat", None) is None:
-        raise InputError(
-            "离线起草器不能按修改要求改写（--instructions 需要配置模型，见 drafter models）；"
-            "不加 --instructions 则按模板重新起草这一部分",
-            code="E-USAGE",
-        )
-    from drafter.limits import MAX_DOCX_BYTES, read_bytes_limited
-
-    data = read_bytes_limited(document, MAX_DOCX_BYTES, "报告文件")
-    result = redraft_part(data, str(document), this_year, layout, section, drafter)
-    _print_redraft(heading, result, drafter)
+    drafter = _drafter(
+        plan.stats, plan.layout, model, offline, no_cache, 1, None, instructions, again=again
+    )
+    result = redraft_planned(plan, drafter)
+    _print_redraft(result)
     if dry_run:
         err.print("（--dry-run：未写文件）")
         _exit(0)
-    assert output is not None
-    write_atomic(output, result.data, force=force)
-    err.print(f"已写出 {_shown(output)}（其余内容未改动）")
+    err.print(f"已写出 {_shown(write_redraft(result, force=force))}（其余内容未改动）")
     _exit(0)
 
 
-def _print_redraft(heading: str, result: Any, drafter: Any) -> None:
+def _print_redraft(result: Any) -> None:
     """What the redraft changes, before it is written: paragraphs replaced, the editor's
     sentences dropped, what is marked in the new text."""
-    kept = len(result.editor) - len(result.dropped)
+    redrafted = result.redrafted
     err.print(
         Text(
-            f"“{heading}”：原 {len(result.old)} 段将替换为 {len(result.new)} 段"
-            f"（编辑写的句子 {len(result.editor)} 句，保留 {kept} 句）",
+            f"“{result.heading}”：原 {len(redrafted.old)} 段将替换为 {len(redrafted.new)} 段"
+            f"（编辑写的句子 {len(redrafted.editor)} 句，保留 {result.kept} 句）",
             style="bold",
         )
     )
-    for sentence in result.dropped:
+    for sentence in redrafted.dropped:
         err.print(Text(f"  将删去编辑写的句子：{sentence}", style="yellow"))
-    if getattr(drafter, "chat", None) is not None and drafter.calls == 0:
+    if result.cached:
         err.print(
             Text("  （与上次的请求相同，用的是缓存的回答；要换一种写法，加 --again）", style="cyan")
         )
-    for paragraph in result.new:
+    for paragraph in redrafted.new:
         out.print(Text(paragraph.text))
         for mark in paragraph.marks:
             out.print(Text(f"  ⚑ {mark.message}", style="yellow"))
@@ -885,34 +845,19 @@ def extract(
     force: Annotated[bool, typer.Option("--force", help="覆盖已存在的文件")] = False,
 ) -> None:
     """从发布的报告中读出统计数据（三张表、信息处理费、机关和年度），写成统计文件。"""
-    from drafter.files import check_writable, write_atomic
-    from drafter.statistics.extract import extract as read_report
-    from drafter.statistics.extract import extracted_stats, to_yaml
+    from drafter.workflows import extract_statistics, write_extracted
 
-    if output is not None and str(output) == "-":  # as `init -o -`: to the screen
-        output = None
-    if output is not None:
-        if output.suffix.lower() not in (".yaml", ".yml"):
-            raise InputError(f"{output}: 统计文件的扩展名应为 .yaml", code="E-USAGE")
-        check_writable(output, force=force)
-    extracted = read_report(report, agency=agency, year=year)
-    stats = extracted_stats(extracted)  # the same validation as a statistics file
+    result = extract_statistics(report, output, agency=agency, year=year, force=force)
     if as_json:
-        payload = {
-            "file": str(report),
-            "format": extracted.layout,
-            "format_2019_tables": extracted.format_2019,
-            "warnings": extracted.warnings,
-            "statistics": extracted.data,  # blank cells as null, amounts as exact strings
-        }
-        _write_json(payload, default=str)
-    for warning in extracted.warnings if not as_json else []:
+        _write_json(result.to_dict(), default=str)
+    for warning in result.warnings if not as_json else []:
         err.print(Text(f"请核对：{one_line(warning)}", style="yellow"))
-    if output is not None:
-        write_atomic(output, to_yaml(extracted).encode("utf-8"), force=force)
-        err.print(f"已写出 {_shown(output)}（{_shown(stats.agency)} {stats.year}年）")
+    if result.output is not None:
+        written = write_extracted(result, force=force)
+        stats = result.stats
+        err.print(f"已写出 {_shown(written)}（{_shown(stats.agency)} {stats.year}年）")
     elif not as_json:
-        sys.stdout.write(to_yaml(extracted))
+        sys.stdout.write(result.yaml_text())
 
 
 @_command
@@ -940,41 +885,37 @@ def audit(
     ] = 500,
 ) -> None:
     """批量审核发布的报告：每份报告的表格勾稽、文档规则、正文与表格的一致性，汇总成表。"""
-    from drafter.batch import Limits, audit_reports, iter_rows, report_files, to_csv, totals
-    from drafter.files import check_writable, write_atomic
+    from drafter.workflows import audit_paths, write_audit_csv
 
-    if csv_out is not None:
-        if csv_out.suffix.lower() != ".csv":
-            raise InputError(f"{csv_out}: 汇总文件的扩展名应为 .csv", code="E-USAGE")
-        check_writable(csv_out, force=force)
-    files = report_files(paths)
-    if not files:
-        raise InputError("没有找到报告文件（目录中查找 .docx、.html、.htm）", code="E-FILE-MISSING")
-    done = 0
-
-    def progress(_: Any) -> None:
-        nonlocal done
-        done += 1
+    def progress(done: int, total: int) -> None:
         if err.is_terminal and not as_json:
-            err.print(f"\r已审核 {done}/{len(files)}", end="")
+            err.print(f"\r已审核 {done}/{total}", end="")
 
-    results = audit_reports(
-        files, workers=workers, progress=progress, limits=Limits(seconds, memory)
+    result = audit_paths(
+        paths,
+        csv_out=csv_out,
+        workers=workers,
+        seconds=seconds,
+        memory=memory,
+        force=force,
+        progress=progress,
     )
     if err.is_terminal and not as_json:
         err.print()
-    summary = totals(results)
-    if csv_out is not None:
-        write_atomic(csv_out, to_csv(results).encode("utf-8"), force=force)
+    summary = result.totals
+    if result.csv is not None:
+        write_audit_csv(result, force=force)
     if as_json:
-        payload = {"reports": [r.to_dict() for r in results], "totals": summary}
-        _write_json(payload)
+        _write_json(result.to_dict())
     else:
         table = Table(
-            title=f"审核 {len(results)} 份报告", title_justify="left", show_lines=True, expand=True
+            title=f"审核 {len(result.reports)} 份报告",
+            title_justify="left",
+            show_lines=True,
+            expand=True,
         )
         _columns(table, ("报告", 2), ("机关", 2), "年度", "错误", "警告", ("最严重的问题", 4))
-        for row in iter_rows(results):
+        for row in result.rows():
             table.add_row(*(Text(cell) for cell in row))
         out.print(table)
         codes = Table(title="各类问题", title_justify="left", expand=True)
@@ -995,7 +936,7 @@ def audit(
         )
     if csv_out is not None:
         err.print(f"已写出 {_shown(csv_out)}")
-    _exit(1 if summary["with_errors"] or summary["unreadable"] else 0)
+    _exit(1 if result.failed else 0)
 
 
 # ---- reference commands --------------------------------------------------------------------
@@ -1085,7 +1026,7 @@ def serve(
         typer.Option("--workspace", help="工作区目录（默认在用户数据目录中）", show_default=False),
     ] = None,
 ) -> None:
-    """在浏览器中使用：启动本机网页（报告列表、统计表格的填写与检查、起草并逐数核对）。"""
+    """在浏览器中使用：启动本机网页（统计、素材、起草与对话修改、核对、历史版本），可先加入统计文件。"""
     from drafter.web.app import bind_refusal
     from drafter.workspace import Workspace
 

@@ -5,6 +5,11 @@ function reads its inputs, runs the checks and writes what it is asked to write,
 back the findings, the report, the decisions (`blocked`) and the paths written. None prints,
 none exits; a problem with the input is an `InputError`, as everywhere in drafter.
 
+One section per command: check, draft (and `select_drafter`, the drafter `draft` and
+`redraft` use, its progress told to a callback), verify, redraft, init, extract and audit.
+Where a command writes files after showing what it did, the workflow checks the targets
+first and a `write_*` function writes them, so that the CLI keeps its order of output.
+
 A workflow that reads last year's published report (`--previous` given a .docx/.html) calls
 `on_previous` with what it read, at the moment it has read it, so that a caller can say so
 in the order the CLI always has; the same is on the result as `previous`.
@@ -25,8 +30,10 @@ from typing import TYPE_CHECKING, Any
 from drafter.errors import InputError
 
 if TYPE_CHECKING:
+    from drafter.batch import ReportResult
     from drafter.checking.findings import Finding
     from drafter.drafting.draft import Drafter
+    from drafter.drafting.redraft import Redrafted
     from drafter.formats import Layout
     from drafter.report import Report
     from drafter.statistics.extract import Extracted
@@ -666,3 +673,427 @@ def _part_done(
             PART_REPAIRED, 0, repairs,
         )  # fmt: skip
     return PartProgress("done", part, heading, "完成，核对无误", PART_OK)
+
+
+# ---- choosing a drafter --------------------------------------------------------------------
+
+OnDraftStatus = Callable[[str, str], None]  # (part, status line), from the drafting threads
+
+
+@dataclass(frozen=True)
+class DrafterChoice:
+    """The drafter `draft` and `redraft` use: a configured model's, or the offline drafter;
+    `notice` says which (one Chinese line), `corrections` which facts it drafts with their
+    table's value."""
+
+    drafter: Drafter
+    notice: str
+    corrections: tuple[str, ...]
+
+    @property
+    def by_model(self) -> bool:
+        """Whether a model drafts (not the offline drafter)."""
+        return getattr(self.drafter, "chat", None) is not None
+
+
+def select_drafter(
+    stats: Stats,
+    layout: Layout,
+    *,
+    model_id: str | None = None,
+    offline: bool = False,
+    use_cache: bool = True,
+    workers: int = 4,
+    style_from: Path | None = None,
+    instructions: str | None = None,
+    progress: OnDraftStatus | None = None,
+    previous: Stats | None = None,
+    again: bool = False,
+) -> DrafterChoice:
+    """The drafter for `stats` in `layout` (`drafter.drafting.draft.choose_drafter`): model
+    `model_id` (default: the configured default), or the offline drafter when none is
+    configured or `offline`; with `style_from`, last year's report is read as a style
+    reference for the model. A model drafter calls `progress` with each part's status line
+    (from its drafting threads). Raises InputError."""
+    from drafter.drafting.draft import choose_drafter, correction_notices
+    from drafter.drafting.draft import style_from as read_style
+
+    style = read_style(style_from, layout) if style_from is not None else None
+    drafter, notice = choose_drafter(
+        stats,
+        layout,
+        model_id=model_id,
+        offline=offline,
+        use_cache=use_cache,
+        workers=workers,
+        style=style,
+        instructions=instructions,
+        progress=progress,
+        previous=previous,
+        again=again,
+    )
+    corrections = tuple(correction_notices(getattr(drafter, "corrected", [])))
+    return DrafterChoice(drafter, notice, corrections)
+
+
+# ---- redraft -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RedraftPlan:
+    """`drafter redraft` before any drafting: the edited document, the statistics and layout,
+    the part to redraft (`section`, its official `heading`) and where the new document goes
+    (`output`, never written with `dry_run`)."""
+
+    document: Path
+    stats_path: Path
+    stats: Stats
+    layout: Layout
+    section: str
+    heading: str
+    output: Path | None
+    dry_run: bool
+    instructions: str | None
+
+
+def plan_redraft(
+    document: Path,
+    stats_path: Path,
+    section: str,
+    output: Path | None = None,
+    *,
+    instructions: str | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+) -> RedraftPlan:
+    """Check the options of a redraft (a .docx in, a new .docx out that is not the document
+    and is writable, unless `dry_run`), read the statistics and find the part. Raises
+    InputError before anything is drafted."""
+    from drafter.drafting.redraft import part_heading
+    from drafter.files import check_writable
+    from drafter.formats import load_layout
+    from drafter.statistics.load import load_stats
+
+    if output is None and not dry_run:
+        raise InputError("请用 -o 指定写出的新文档（或用 --dry-run 只看改动）", code="E-USAGE")
+    if document.suffix.lower() != ".docx" or (output and output.suffix.lower() != ".docx"):
+        raise InputError("redraft 读写 .docx 文档", code="E-USAGE")
+    if output is not None and same_file(output, document):
+        raise InputError(
+            "新文档不能覆盖原文档，请另指定文件名（原文档保留编辑的修改）", code="E-USAGE"
+        )
+    if output is not None and not dry_run:
+        check_writable(output, force=force)
+    stats = load_stats(stats_path)
+    layout = load_layout(stats.format)
+    heading, _ = part_heading(layout, section)
+    return RedraftPlan(
+        document, stats_path, stats, layout, section, heading, output, dry_run, instructions
+    )
+
+
+@dataclass(frozen=True)
+class RedraftResult:
+    """A part redrafted: the plan, what changed (`redrafted`: the new document's bytes, the
+    paragraphs replaced and written, the editor's sentences and those dropped), whether a
+    model drafted it and whether every answer came from the cache (`cached`)."""
+
+    plan: RedraftPlan
+    redrafted: Redrafted
+    by_model: bool
+    cached: bool
+
+    @property
+    def heading(self) -> str:
+        return self.plan.heading
+
+    @property
+    def kept(self) -> int:
+        """The editor's sentences the new text keeps."""
+        return len(self.redrafted.editor) - len(self.redrafted.dropped)
+
+
+def redraft_planned(plan: RedraftPlan, drafter: Drafter) -> RedraftResult:
+    """Redraft the planned part of the document with `drafter`; nothing is written (see
+    `write_redraft`). Raises InputError when instructions are given to the offline drafter,
+    or the document cannot be read."""
+    from drafter.drafting.redraft import redraft as redraft_part
+    from drafter.limits import MAX_DOCX_BYTES, read_bytes_limited
+
+    by_model = getattr(drafter, "chat", None) is not None
+    if plan.instructions and not by_model:
+        raise InputError(
+            "离线起草器不能按修改要求改写（--instructions 需要配置模型，见 drafter models）；"
+            "不加 --instructions 则按模板重新起草这一部分",
+            code="E-USAGE",
+        )
+    data = read_bytes_limited(plan.document, MAX_DOCX_BYTES, "报告文件")
+    redrafted = redraft_part(
+        data, str(plan.document), plan.stats, plan.layout, plan.section, drafter
+    )
+    cached = by_model and getattr(drafter, "calls", None) == 0
+    return RedraftResult(plan, redrafted, by_model, cached)
+
+
+def offline_redrafter(plan: RedraftPlan) -> Drafter:
+    """The drafter of `drafter redraft --offline`."""
+    return select_drafter(
+        plan.stats, plan.layout, offline=True, workers=1, instructions=plan.instructions
+    ).drafter
+
+
+def redraft_section(
+    document: Path,
+    stats_path: Path,
+    section: str,
+    output: Path | None = None,
+    *,
+    instructions: str | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    make_drafter: Callable[[RedraftPlan], Drafter] = offline_redrafter,
+) -> RedraftResult:
+    """`plan_redraft`, then `redraft_planned` with the drafter `make_drafter` gives (default:
+    the offline drafter). Nothing is written: see `write_redraft`."""
+    plan = plan_redraft(
+        document,
+        stats_path,
+        section,
+        output,
+        instructions=instructions,
+        dry_run=dry_run,
+        force=force,
+    )
+    return redraft_planned(plan, make_drafter(plan))
+
+
+def write_redraft(result: RedraftResult, force: bool = False) -> Path:
+    """Write the new document; a dry run is never written (ValueError)."""
+    from drafter.files import write_atomic
+
+    output = result.plan.output
+    if output is None or result.plan.dry_run:
+        raise ValueError("a dry run is not written")
+    write_atomic(output, result.redrafted.data, force=force)
+    return output
+
+
+# ---- init ----------------------------------------------------------------------------------
+
+DEFAULT_LAYOUT = "gov-info-disclosure-2021"
+
+
+def last_year() -> int:
+    """The year a report is usually drafted for: the one before today's."""
+    import datetime
+
+    return datetime.date.today().year - 1
+
+
+@dataclass(frozen=True)
+class TemplateResult:
+    """`drafter init`: the statistics template, every figure 0: a workbook (`xlsx`, bytes) or
+    commented YAML (text); `path` is where it goes, None for standard output (YAML only)."""
+
+    path: Path | None
+    xlsx: bool
+    content: bytes | str
+
+
+def init_template(
+    output: Path | None = None,
+    *,
+    agency: str | None = None,
+    year: int | None = None,
+    layout_id: str = DEFAULT_LAYOUT,
+    xlsx: bool = False,
+    force: bool = False,
+) -> TemplateResult:
+    """The template for `year` (default: last year) in `layout_id`: a workbook with `xlsx` or
+    an `output` ending in .xlsx, else YAML; `output` defaults to stats.xlsx or stats.yaml,
+    "-" is standard output (YAML only). The file is checked writable first; nothing is written
+    (see `write_template`). Raises InputError."""
+    from drafter.files import check_writable
+
+    xlsx = xlsx or (output is not None and output.suffix.lower() == ".xlsx")
+    output = output if output is not None else Path("stats.xlsx" if xlsx else "stats.yaml")
+    if xlsx:
+        from drafter.formats import load_layout
+        from drafter.statistics.workbook import workbook_bytes
+
+        if str(output) == "-":
+            raise InputError("Excel 工作簿不能输出到屏幕，请用 -o 指定 .xlsx 文件", code="E-USAGE")
+        if output.suffix.lower() != ".xlsx":
+            raise InputError(f"{output}: Excel 工作簿的文件扩展名应为 .xlsx", code="E-USAGE")
+        check_writable(output, force=force)
+        content = workbook_bytes(load_layout(layout_id), agency=agency, year=year or last_year())
+        return TemplateResult(output, True, content)
+    from drafter.statistics.template import render_template
+
+    to_stdout = str(output) == "-"
+    if not to_stdout:
+        check_writable(output, force=force)
+    text = render_template(agency, year or last_year(), layout_id)
+    return TemplateResult(None if to_stdout else output, False, text)
+
+
+def write_template(result: TemplateResult, force: bool = False) -> Path:
+    """Write the template to its file; one for standard output is not (ValueError)."""
+    from drafter.files import write_atomic
+
+    if result.path is None:
+        raise ValueError("the template goes to standard output")
+    write_atomic(result.path, result.content, force=force)
+    return result.path
+
+
+# ---- extract -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExtractResult:
+    """`drafter extract`: what was read from a published report (`extracted`: the data, its
+    layout, what to check) and the statistics it makes, validated as a statistics file;
+    `output` is the statistics file to write, None for standard output."""
+
+    report: Path
+    extracted: Extracted
+    stats: Stats
+    output: Path | None
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the reader should check (read by guessing, or not found)."""
+        return self.extracted.warnings
+
+    def to_dict(self) -> dict[str, Any]:
+        """What `drafter extract --json` prints (amounts as exact strings: `default=str`)."""
+        return {
+            "file": str(self.report),
+            "format": self.extracted.layout,
+            "format_2019_tables": self.extracted.format_2019,
+            "warnings": self.extracted.warnings,
+            "statistics": self.extracted.data,  # blank cells as null, amounts as exact strings
+        }
+
+    def yaml_text(self) -> str:
+        """The statistics file, as written."""
+        from drafter.statistics.extract import to_yaml
+
+        return to_yaml(self.extracted)
+
+
+def extract_statistics(
+    report: Path,
+    output: Path | None = None,
+    *,
+    agency: str | None = None,
+    year: int | None = None,
+    force: bool = False,
+) -> ExtractResult:
+    """Read the statistics from a published report (`agency` and `year` when its title does
+    not say them). `output` (a .yaml file, checked writable before the report is read; "-"
+    or None: standard output) is not written here: see `write_extracted`. Raises InputError."""
+    from drafter.files import check_writable
+    from drafter.statistics.extract import extract as read_report
+    from drafter.statistics.extract import extracted_stats
+
+    if output is not None and str(output) == "-":  # as `init -o -`: to the screen
+        output = None
+    if output is not None:
+        if output.suffix.lower() not in (".yaml", ".yml"):
+            raise InputError(f"{output}: 统计文件的扩展名应为 .yaml", code="E-USAGE")
+        check_writable(output, force=force)
+    extracted = read_report(report, agency=agency, year=year)
+    stats = extracted_stats(extracted)  # the same validation as a statistics file
+    return ExtractResult(report, extracted, stats, output)
+
+
+def write_extracted(result: ExtractResult, force: bool = False) -> Path:
+    """Write the statistics file; a result for standard output is not (ValueError)."""
+    from drafter.files import write_atomic
+
+    if result.output is None:
+        raise ValueError("the statistics go to standard output")
+    write_atomic(result.output, result.yaml_text().encode("utf-8"), force=force)
+    return result.output
+
+
+# ---- audit ---------------------------------------------------------------------------------
+
+OnAudited = Callable[[int, int], None]  # (reports audited so far, reports in all)
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """`drafter audit`: the report files found, one row per report (in that order), the
+    totals, and the CSV summary to write (`csv`, if asked for)."""
+
+    files: tuple[Path, ...]
+    reports: tuple[ReportResult, ...]
+    totals: dict[str, Any]
+    csv: Path | None
+
+    @property
+    def failed(self) -> bool:
+        """A report has errors or could not be read (exit status 1)."""
+        return bool(self.totals["with_errors"] or self.totals["unreadable"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """What `drafter audit --json` prints."""
+        return {"reports": [r.to_dict() for r in self.reports], "totals": self.totals}
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """One row of text per report, as the summary table shows it."""
+        from drafter.batch import iter_rows
+
+        return list(iter_rows(list(self.reports)))
+
+
+def audit_paths(
+    paths: Sequence[Path],
+    *,
+    csv_out: Path | None = None,
+    workers: int | None = None,
+    seconds: float = 10.0,
+    memory: int = 500,
+    force: bool = False,
+    progress: OnAudited | None = None,
+) -> AuditResult:
+    """Audit every published report in `paths` (files, or folders searched for .docx, .html,
+    .htm), `workers` processes at a time, each report given at most `seconds` and `memory`
+    MB; `progress` is told as each one is done. The CSV file (`csv_out`) is checked writable
+    before anything is read, and not written here: see `write_audit_csv`. Raises InputError."""
+    from drafter.batch import Limits, audit_reports, report_files, totals
+    from drafter.files import check_writable
+
+    if csv_out is not None:
+        if csv_out.suffix.lower() != ".csv":
+            raise InputError(f"{csv_out}: 汇总文件的扩展名应为 .csv", code="E-USAGE")
+        check_writable(csv_out, force=force)
+    files = report_files(paths)
+    if not files:
+        raise InputError("没有找到报告文件（目录中查找 .docx、.html、.htm）", code="E-FILE-MISSING")
+    done = 0
+
+    def one_done(_: ReportResult) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, len(files))
+
+    results = audit_reports(
+        files, workers=workers, progress=one_done, limits=Limits(seconds, memory)
+    )
+    return AuditResult(tuple(files), tuple(results), totals(results), csv_out)
+
+
+def write_audit_csv(result: AuditResult, force: bool = False) -> Path:
+    """Write the CSV summary (one row per report); without `csv` asked for, ValueError."""
+    from drafter.batch import to_csv
+    from drafter.files import write_atomic
+
+    if result.csv is None:
+        raise ValueError("no CSV file was asked for")
+    write_atomic(result.csv, to_csv(list(result.reports)).encode("utf-8"), force=force)
+    return result.csv
