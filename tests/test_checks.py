@@ -551,3 +551,14 @@ def test_an_impossible_cover_letter_date_is_an_input_error():
     with pytest.raises(InputError) as caught:
         load_data(set_in(base_data(), "cover_letter", {"recipient": "某办", "date": "2024-02-30"}))
     assert "不是有效的日期" in str(caught.value)
+    assert str(caught.value).count("2024-02-30") == 1  # said once
+
+
+@pytest.mark.parametrize("written", ["下周一", "2024年1月", "1月15日", "二〇二四年一月十五日"])
+def test_a_cover_letter_date_that_is_not_a_date_is_an_input_error(written):
+    from drafter.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        load_data(set_in(base_data(), "cover_letter", {"recipient": "某办", "date": written}))
+    assert "成文日期应写成“2024年1月15日”" in str(caught.value)
+    assert caught.value.problems[0].code == "E-STATS-VALUE"

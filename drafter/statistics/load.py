@@ -196,7 +196,7 @@ def _message(err: Any, loc: PathKey) -> str:
         expected = str(err.get("ctx", {}).get("expected", ""))
         choices = expected.replace("' or '", "、").replace("', '", "、").strip("'")
         return f"取值须为 {choices} 之一, 得到 {_shown(got)}"
-    if kind.startswith(("count", "money", "fact_", "year")):
+    if kind.startswith(("count", "money", "fact_", "year", "date")):
         return str(err["msg"])
     return f"{err['msg']}, 得到 {_shown(got)}"
 

@@ -491,7 +491,12 @@ class CoverLetter(_Model):
             return None
         match = _NUMERIC_DATE.fullmatch(value.strip())
         if match is None:
-            return value
+            raise PydanticCustomError(
+                "date",
+                "成文日期应写成“2024年1月15日”（也可写 2024-01-15、2024/1/15、2024.1.15）, "
+                "得到 {got}",
+                {"got": _shown(value)},
+            )
         year, month, day = (int(g) for g in match.groups())
         try:
             _dt.date(year, month, day)
