@@ -56,6 +56,16 @@ def test_wheel_carries_the_data_files(wheel: Path):
     ):
         assert name in names, name
     assert any(n.startswith("drafter/prompts/") for n in names)
+    # every file of the package (the stage subpackages, the pages' templates, scripts, data)
+    package = Path(__file__).resolve().parents[1] / "drafter"
+    shipped = {
+        "drafter/" + path.relative_to(package).as_posix()
+        for path in package.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert shipped - names == set()
+    assert {"drafter/web/material_parts.yaml", "drafter/web/static/file_pick.js"} <= names
+    assert "drafter/verification/verify.py" in names
 
 
 def test_installed_wheel_finds_its_layouts_from_another_directory(wheel: Path, tmp_path: Path):
