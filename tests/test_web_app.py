@@ -441,3 +441,12 @@ def test_checked_statistics_are_cached_per_app_and_by_version(workspace: Workspa
     for key in "abc":
         small.put(key, key)
     assert len(small) == 2 and small.get("a", lambda: "again") == "again"
+
+
+def test_the_report_list_gives_local_times(client: TestClient, workspace) -> None:
+    from drafter.workspace import local_time
+
+    report = workspace.create_report("某市某局", 2024)
+    text = client.get("/").text
+    assert local_time(report.created) in text
+    assert report.created not in text and "UTC" not in text

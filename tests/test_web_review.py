@@ -615,3 +615,11 @@ def test_a_word_file_larger_than_a_workbook_reaches_the_review(client: TestClien
     assert status(page).startswith("fail:不可报送")  # the sample's published errors, found
     workspace = client.app.state.workspace
     assert workspace.read(report_id, "review", "送审稿") == large
+
+
+def test_a_chat_revisions_call_is_named_by_its_part(client: TestClient) -> None:
+    report_id = report_with(client, SAMPLE, QUANZHOU)
+    record(report_key(QUANZHOU, 2023), "改写这一部分", section="revise:overall.proactive")
+    text = client.get(f"/reports/{report_id}/calls").text
+    assert "对话修改 · （一）主动公开" in text
+    assert "revise:overall.proactive" not in text.split("<tbody")[-1].split("<details")[0]

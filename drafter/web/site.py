@@ -33,7 +33,7 @@ from fastapi.templating import Jinja2Templates
 
 from drafter.errors import InputError, Problem
 from drafter.limits import MAX_STATS_YAML_BYTES, MAX_WORKBOOK_BYTES
-from drafter.workspace import NotFound, Workspace
+from drafter.workspace import NotFound, Workspace, local_time
 
 HERE = Path(__file__).resolve().parent
 STATS_DOC = "统计"  # the name of a report's statistics document in the workspace
@@ -350,6 +350,7 @@ class Site:
         self.host = host
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.auto_reload = False  # the package's templates: no mtime per render
+        self.templates.env.filters["local_time"] = local_time
         # One LRU per kind, so that the cheap entries (a checked version, a marked draft)
         # never push out the dear ones (an offline draft costs ~0.2 s) of the reports in use.
         self.caches = {kind: VersionCache() for kind in ("stats", "offline", "draft", "marks")}

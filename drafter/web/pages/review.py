@@ -290,11 +290,15 @@ def call_view(call: Any, headings: dict[str, str], keys: list[str]) -> dict[str,
     else:
         status, state = "成功", "ok"
     section = call.section or ""
+    shown = headings.get(section, section)
+    if section.startswith("revise:"):  # the chat panel's rewrite of one part
+        part = section.removeprefix("revise:")
+        shown = f"对话修改 · {headings.get(part, part)}"
     return {
         "id": call.id,
         "time": call.time,
         "model": redact(call.model, keys),
-        "section": headings.get(section, section),
+        "section": shown,
         "section_id": section,
         "attempt": call.attempt,
         "status": status,
