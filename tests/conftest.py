@@ -264,3 +264,25 @@ def csrf_token(client) -> str:  # type: ignore[no-untyped-def]
     value = client.cookies.get(CSRF_COOKIE)
     assert value
     return value
+
+
+def report_with(client, stats: Path = SAMPLE, agency: str = "泉州市科学技术局") -> int:  # type: ignore[no-untyped-def]
+    """A report of `agency` for 2023 made through the page's form, with the statistics file
+    `stats` uploaded on its 统计 page (version 2); its id."""
+    import re
+
+    response = client.post(
+        "/reports",
+        data={"agency": agency, "year": "2023", "csrf_token": csrf_token(client)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    report_id = int(re.fullmatch(r"/reports/(\d+)/stats", response.headers["location"])[1])
+    response = client.post(
+        f"/reports/{report_id}/stats/upload",
+        data={"csrf_token": csrf_token(client), "base_version": "1"},
+        files={"file": ("stats.yaml", stats.read_bytes())},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return report_id

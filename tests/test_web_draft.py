@@ -8,7 +8,7 @@ import html
 import re
 from pathlib import Path
 
-from conftest import ROOT, SAMPLE
+from conftest import ROOT, SAMPLE, report_with
 from conftest import csrf_token as token
 from fastapi.testclient import TestClient
 
@@ -17,24 +17,6 @@ from drafter.workflows import verify_document
 HONGJIANG = ROOT / "samples" / "hongjiang-yuanjianglu-2023" / "stats.yaml"
 MANAGEMENT = "overall.management"  # the part with the sample's own wrong "11份"
 PROACTIVE = "overall.proactive"  # the part stating "143条"
-
-
-def report_with(client: TestClient, stats: Path, agency: str = "泉州市科学技术局") -> int:
-    response = client.post(
-        "/reports",
-        data={"agency": agency, "year": "2023", "csrf_token": token(client)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    report_id = int(re.fullmatch(r"/reports/(\d+)/stats", response.headers["location"])[1])
-    response = client.post(
-        f"/reports/{report_id}/stats/upload",
-        data={"csrf_token": token(client), "base_version": "1"},
-        files={"file": ("stats.yaml", stats.read_bytes())},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return report_id
 
 
 def draft(client: TestClient, report_id: int, **fields: str):

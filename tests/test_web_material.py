@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import browser_support
 import pytest
 import yaml
-from conftest import ROOT, SAMPLE
+from conftest import ROOT, SAMPLE, report_with
 from conftest import csrf_token as token
 from fastapi.testclient import TestClient
 from hostile_corpus import bomb
@@ -49,24 +49,6 @@ SUMMARY_LINES = [
     "存在的问题是政策解读形式单一，下一步将增加图解和视频解读",
 ]
 SUGGESTED = [None, PROACTIVE, "overall.requests", "problems"]
-
-
-def report_with(client: TestClient, stats: Path = SAMPLE, agency: str = "泉州市科学技术局") -> int:
-    response = client.post(
-        "/reports",
-        data={"agency": agency, "year": "2023", "csrf_token": token(client)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    report_id = int(re.fullmatch(r"/reports/(\d+)/stats", response.headers["location"])[1])
-    response = client.post(
-        f"/reports/{report_id}/stats/upload",
-        data={"csrf_token": token(client), "base_version": "1"},
-        files={"file": ("stats.yaml", stats.read_bytes())},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return report_id
 
 
 def save_notes(client: TestClient, report_id: int, part: str, text: str, base: int, **headers: str):

@@ -14,7 +14,7 @@ from typing import Any
 
 import browser_support
 import pytest
-from conftest import ROOT, SAMPLE, dump_yaml
+from conftest import ROOT, SAMPLE, dump_yaml, report_with
 from conftest import csrf_token as token
 from fastapi.testclient import TestClient
 from stub_openai import Reply, StubServer, drafting_answer
@@ -63,24 +63,6 @@ def part_of(body: dict[str, Any]) -> str | None:
     """The part a drafting request is about (the prompt names its heading)."""
     first = body["messages"][1]["content"]
     return next((p for p, h in HEADINGS.items() if f"起草报告中“{h}”部分" in first), None)
-
-
-def report_with(client: TestClient, stats: Path, agency: str) -> int:
-    response = client.post(
-        "/reports",
-        data={"agency": agency, "year": "2023", "csrf_token": token(client)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    report_id = int(re.fullmatch(r"/reports/(\d+)/stats", response.headers["location"])[1])
-    response = client.post(
-        f"/reports/{report_id}/stats/upload",
-        data={"csrf_token": token(client), "base_version": "1"},
-        files={"file": ("stats.yaml", stats.read_bytes())},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return report_id
 
 
 def hongjiang(client: TestClient) -> int:

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLE
+from conftest import ROOT, SAMPLE, report_with
 from conftest import csrf_token as token
 from docx import Document
 from docx_edits import delete_tracked, insert_tracked, replace_text
@@ -31,24 +31,6 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 # ---- helpers -----------------------------------------------------------------------------------
-
-
-def report_with(client: TestClient, stats: Path, agency: str) -> int:
-    response = client.post(
-        "/reports",
-        data={"agency": agency, "year": "2023", "csrf_token": token(client)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    report_id = int(re.fullmatch(r"/reports/(\d+)/stats", response.headers["location"])[1])
-    response = client.post(
-        f"/reports/{report_id}/stats/upload",
-        data={"csrf_token": token(client), "base_version": "1"},
-        files={"file": ("stats.yaml", stats.read_bytes())},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return report_id
 
 
 def drafted(client: TestClient, stats: Path = SAMPLE, agency: str = QUANZHOU) -> int:
