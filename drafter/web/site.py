@@ -507,6 +507,28 @@ class Site:
         base = self.caches["marks"].get(key, lambda: marked_context(view))
         return {**base, "report": view.report, "conflict": None, **more}
 
+    def save_part(
+        self,
+        request: Request,
+        view: DraftView,
+        part_id: str,
+        text: str,
+        *,
+        base: int | None,
+        message: str,
+    ) -> Any:
+        """Save the draft of `view` with the text of one part replaced (one paragraph per
+        non-blank line) and the part marked as edited: the part's editor and an accepted chat
+        rewrite alike. Raises StaleVersion (someone saved since `base`) or NotFound (a base
+        that never existed); the new head version otherwise."""
+        data = dict(view.data)
+        data["parts"] = {**data["parts"], part_id: paragraph_texts(text)}
+        data["edited"] = sorted({*data.get("edited", []), part_id})
+        return self.save(
+            view.report.id, "draft", DRAFT_DOC, json_bytes(data), base_version=base,
+            author=self.author(request), message=message,
+        )  # fmt: skip
+
     @staticmethod
     def part_of(context: dict[str, Any], part_id: str) -> dict[str, Any]:
         for part in context["parts"]:

@@ -25,7 +25,6 @@ from starlette.concurrency import run_in_threadpool
 
 from drafter.errors import InputError, one_line
 from drafter.web.site import (
-    DRAFT_DOC,
     DraftView,
     Site,
     base_version,
@@ -288,16 +287,11 @@ def register(app: FastAPI, site: Site) -> None:
         if not turn["ok"] and form.get("confirm") != "1":
             error = "改写稿有错误：须先勾选“我已看到以上错误”，才能仍然采纳。未保存"
             return with_part(request, report_id, part_id, status=400, error=error)
-        # The same versioned save as the part's own editor (drafter.web.pages.draft): the
-        # stored text of the part replaced, the part marked as edited, refused when stale.
-        data = dict(view.data)
-        data["parts"] = {**data["parts"], part_id: paragraph_texts(turn["proposal"])}
-        data["edited"] = sorted({*data.get("edited", []), part_id})
+        # The same versioned save as the part's own editor (drafter.web.pages.draft).
         try:
-            head = site.save(
-                report_id, "draft", DRAFT_DOC, json_bytes(data),
-                base_version=base_version(form.get("base_version")),
-                author=site.author(request),
+            head = site.save_part(
+                request, view, part_id, turn["proposal"],
+                base=base_version(form.get("base_version")),
                 message=f"采纳对话修改“{part['heading']}”（第 {turn_id} 轮）",
             )  # fmt: skip
         except (StaleVersion, NotFound) as exc:  # nothing overwritten; the part as it is now

@@ -37,7 +37,6 @@ from drafter.web.site import (
     base_version,
     json_bytes,
     offline_draft,
-    paragraph_texts,
 )
 from drafter.workspace import NotFound, StaleVersion
 
@@ -525,14 +524,10 @@ def register(app: FastAPI, site: Site) -> None:
             raise HTTPException(400, f"这一部分过长（上限 {MAX_PART_CHARS} 字），未保存")
         before = site.part_of(site.draft_context(view), part_id)  # 404 for a part the draft lacks
         base = base_version(form.get("base_version"))
-        data = dict(view.data)
-        data["parts"] = {**data["parts"], part_id: paragraph_texts(text)}
-        data["edited"] = sorted({*data.get("edited", []), part_id})
         try:
-            head = site.save(
-                report_id, "draft", DRAFT_DOC, json_bytes(data), base_version=base,
-                author=site.author(request), message=f"编辑“{before['heading']}”",
-            )  # fmt: skip
+            head = site.save_part(
+                request, view, part_id, text, base=base, message=f"编辑“{before['heading']}”"
+            )
         except StaleVersion as exc:
             context = site.draft_context(view, conflict=exc)
             part = dict(site.part_of(context, part_id), text=text)
