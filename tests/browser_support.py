@@ -13,6 +13,7 @@ where they fail: CI must never pass without having run them.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -167,3 +168,35 @@ def page(browser: Any, server: Server) -> Iterator[Any]:
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+GAP = re.compile(r"【待补充[^】]*】")
+
+
+def fill_gaps(page: Any, filled: str, most: int = 40) -> None:
+    """Fill every 【待补充…】 left in the draft page's parts as a clerk does: open the part's
+    editor, write `filled` where each gap was, save, wait for the marked part."""
+    for _ in range(most):
+        gap_box = page.locator(".part-box", has_text="【待补充").first
+        if gap_box.count() == 0:
+            return
+        box = page.locator(f"#{gap_box.get_attribute('id')}")
+        box.get_by_role("button", name="编辑", exact=True).click()
+        text = box.locator("textarea[name=text]")
+        text.fill(GAP.sub(filled, text.input_value()))
+        box.get_by_role("button", name="保存", exact=True).click()
+        box.locator("textarea[name=text]").wait_for(state="detached")
+
+
+def verify_with_cli(document: Path, stats: Path) -> dict[str, Any]:
+    """`python -m drafter verify DOCUMENT --stats STATS --json`, which must exit 0: its
+    JSON."""
+    import json
+
+    verified = subprocess.run(
+        [sys.executable, "-m", "drafter", "verify", str(document), "--stats", str(stats),
+         "--json"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    return json.loads(verified.stdout)

@@ -12,11 +12,8 @@ YAML downloaded from the 统计 page with no error.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +29,6 @@ page = browser_support.page
 
 AGENCY = "泉州市科学技术局"
 FACT = "management.normative_in_force"
-GAP = re.compile(r"【待补充[^】]*】")
 FILLED = "本局已按规定开展此项工作。"  # what the clerk would write where a gap was (no number)
 
 
@@ -123,16 +119,7 @@ def test_the_sample_is_put_right_drafted_and_verified_in_the_browser_alone(
     page.get_by_role("button", name="用离线起草器起草").click()
     expect(page.locator(".part-box").first).to_be_visible()
     assert page.locator(".part-box .num.error").count() == 0
-    for _ in range(20):  # none for the sample put right: its statistics say everything
-        gap_box = page.locator(".part-box", has_text="【待补充").first
-        if gap_box.count() == 0:
-            break
-        box = page.locator(f"#{gap_box.get_attribute('id')}")
-        box.get_by_role("button", name="编辑", exact=True).click()
-        text = box.locator("textarea[name=text]")
-        text.fill(GAP.sub(FILLED, text.input_value()))
-        box.get_by_role("button", name="保存", exact=True).click()
-        expect(box.locator("textarea[name=text]")).to_have_count(0)
+    browser_support.fill_gaps(page, FILLED)  # none for the sample put right
     expect(page.locator(".part-box", has_text="【待补充")).to_have_count(0)
 
     # the .docx from the draft page, verified by the CLI against the downloaded statistics
@@ -140,10 +127,5 @@ def test_the_sample_is_put_right_drafted_and_verified_in_the_browser_alone(
         page.get_by_role("link", name="下载 Word").click()
     report = tmp_path / "report.docx"
     info.value.save_as(report)
-    verified = subprocess.run(
-        [sys.executable, "-m", "drafter", "verify", str(report), "--stats", str(stats), "--json"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert verified.returncode == 0, verified.stdout + verified.stderr
-    result = json.loads(verified.stdout)
+    result = browser_support.verify_with_cli(report, stats)
     assert result["errors"] == 0, result["findings"]
